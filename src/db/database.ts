@@ -1,0 +1,119 @@
+/**
+ * Opens calibloop's database: PostgreSQL when a URL is given (production), otherwise embedded PGlite in a data
+ * directory (a newcomer needs nothing installed). Both speak the same SQL, so one Prisma schema and one set of
+ * migrations serve both.
+ *
+ * PGlite belongs to one process. The server shares it on a Unix socket (`shareOnSocket`) so the CLI's few direct
+ * database commands (token bootstrap, migrate) reach it while the server runs; when no server runs, they open the data
+ * directory themselves.
+ */
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
+import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import { PrismaClient } from './generated/client.ts';
+import { applyMigrations } from './migrations.ts';
+
+export type Prisma = PrismaClient;
+export type DatabaseKind = 'postgres' | 'pglite';
+
+export interface Database {
+  prisma: PrismaClient;
+  kind: DatabaseKind;
+  /** Human-readable location (URL without password, or data directory). */
+  location: string;
+  migrate(): Promise<string[]>;
+  /** Expose an embedded database on a Unix socket for other processes (no-op for PostgreSQL). */
+  shareOnSocket(dir: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** PostgreSQL connection string; when absent, PGlite in `dataDir` (or in memory when dataDir is absent too). */
+  url?: string;
+  dataDir?: string;
+  /** Apply committed migrations before returning. */
+  migrate?: boolean;
+  /** Pool size for PostgreSQL. */
+  poolSize?: number;
+}
+
+export const SOCKET_PORT = 5432;
+
+export async function openDatabase(opts: OpenOptions): Promise<Database> {
+  const db = opts.url ? openPostgres(opts.url, opts.poolSize ?? 10) : await openPglite(opts.dataDir);
+  if (opts.migrate) await db.migrate();
+  return db;
+}
+
+function redact(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+}
+
+function openPostgres(url: string, poolSize: number): Database {
+  const factory = new PrismaPg({ connectionString: url, max: poolSize });
+  const prisma = new PrismaClient({ adapter: factory });
+  return {
+    prisma,
+    kind: 'postgres',
+    location: redact(url),
+    migrate: () => applyMigrations(new PrismaPg({ connectionString: url, max: 2 })),
+    shareOnSocket: async () => {},
+    close: () => prisma.$disconnect(),
+  };
+}
+
+async function openPglite(dataDir?: string): Promise<Database> {
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const pglite = dataDir ? new PGlite(dataDir) : new PGlite();
+  await pglite.waitReady;
+  const factory = new PrismaPGlite(pglite);
+  const prisma = new PrismaClient({ adapter: factory });
+  let socketServer: PGLiteSocketServer | undefined;
+  let socketPath: string | undefined;
+  return {
+    prisma,
+    kind: 'pglite',
+    location: dataDir ?? 'memory',
+    migrate: () => applyMigrations(factory as unknown as SqlMigrationAwareDriverAdapterFactory),
+    async shareOnSocket(dir: string) {
+      mkdirSync(dir, { recursive: true });
+      socketPath = join(dir, `.s.PGSQL.${SOCKET_PORT}`);
+      if (existsSync(socketPath)) rmSync(socketPath); // left over by a killed server; the data dir lock is ours now
+      socketServer = new PGLiteSocketServer({ db: pglite, path: socketPath });
+      await socketServer.start();
+    },
+    async close() {
+      await prisma.$disconnect();
+      if (socketServer) await socketServer.stop();
+      if (socketPath && existsSync(socketPath)) rmSync(socketPath);
+      await pglite.close();
+    },
+  };
+}
+
+/**
+ * For CLI commands that need the database directly: PostgreSQL if a URL is set; else the running server's shared
+ * socket if one answers; else the PGlite data directory itself.
+ */
+export async function openForCli(opts: { url?: string; dataDir: string; socketDir: string }): Promise<Database> {
+  if (opts.url) return openDatabase({ url: opts.url, poolSize: 2 });
+  const socketFile = join(opts.socketDir, `.s.PGSQL.${SOCKET_PORT}`);
+  if (existsSync(socketFile)) {
+    const url = `postgresql://postgres@localhost:${SOCKET_PORT}/postgres?host=${encodeURIComponent(opts.socketDir)}`;
+    const probe = new pg.Client({ host: opts.socketDir, port: SOCKET_PORT, user: 'postgres', database: 'postgres' });
+    try {
+      await probe.connect();
+      await probe.end();
+      const db = openPostgres(url, 1);
+      return { ...db, kind: 'pglite', location: `${opts.dataDir} (via ${socketFile})` };
+    } catch {
+      // stale socket file of a server that is gone: fall through and open the directory
+    }
+  }
+  return openDatabase({ dataDir: opts.dataDir });
+}

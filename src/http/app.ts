@@ -1,0 +1,67 @@
+/**
+ * makeApp(deps): the Express 5 application. No listening here, so tests start it on port 0 and the server wraps it.
+ */
+import express from 'express';
+import { randomUUID } from 'node:crypto';
+import type { Deps } from '../deps.ts';
+import { createRegistry, buildDocument } from './openapi.ts';
+import { authMiddleware } from './auth.ts';
+import { errorMiddleware } from './errors.ts';
+import { registerAllRoutes } from './routes/index.ts';
+import { DomainError } from '../domain/errors.ts';
+
+export function makeApp(deps: Deps) {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false); // conditions reads set their own strong ETags
+  app.set('query parser', 'extended');
+
+  app.use((req, res, next) => {
+    const incoming = req.header('x-request-id');
+    const requestId = incoming && /^[\w.-]{1,100}$/.test(incoming) ? incoming : randomUUID();
+    res.locals.requestId = requestId;
+    res.setHeader('x-request-id', requestId);
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const route = (req.route?.path as string | undefined) ?? 'unmatched';
+      deps.metrics.httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
+      deps.metrics.httpDuration.observe({ method: req.method, route }, seconds);
+      deps.logger.http('request', { requestId, method: req.method, path: req.originalUrl, status: res.statusCode, ms: Math.round(seconds * 1000), user: (res.locals.actor as { user?: string } | undefined)?.user });
+    });
+    next();
+  });
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    try {
+      await deps.prisma.$queryRaw`SELECT 1`;
+      res.json({ status: 'ready', database: deps.db.kind });
+    } catch (e) {
+      deps.logger.warn('readiness check failed', { error: (e as Error).message });
+      res.status(503).json({ status: 'unavailable', database: deps.db.kind });
+    }
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.setHeader('content-type', deps.metrics.registry.contentType);
+    res.send(await deps.metrics.registry.metrics());
+  });
+
+  const api = express.Router();
+  // JSON bodies only where declared; raw uploads read the stream themselves.
+  api.use(express.json({ limit: deps.config.maxBody, strict: false, type: ['application/json', 'application/*+json'] }));
+  api.use(authMiddleware(deps));
+  const registry = createRegistry();
+  registerAllRoutes({ router: api, registry }, deps);
+  const document = buildDocument(registry);
+  api.get('/openapi.json', (_req, res) => {
+    res.json(document);
+  });
+  api.use((req, _res, next) => next(new DomainError('NOT_FOUND', `no endpoint ${req.method} ${req.baseUrl}${req.path}`)));
+  app.use('/api/v1', api);
+  app.use((req, _res, next) => next(new DomainError('NOT_FOUND', `no endpoint ${req.method} ${req.path}`)));
+  app.use(errorMiddleware(deps.logger));
+  return app;
+}

@@ -1,0 +1,111 @@
+/**
+ * One way to declare an endpoint: the same zod schemas validate the request and describe it in the OpenAPI document,
+ * the role list is checked before the handler runs, and the handler only calls a service.
+ */
+import type { Request, Response, Router, RequestHandler } from 'express';
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import { z, type ZodType } from 'zod';
+import { DomainError } from '../domain/errors.ts';
+import type { Actor, Role } from '../domain/roles.ts';
+import { zodIssues } from './errors.ts';
+
+export type Auth = 'public' | 'authenticated' | readonly Role[];
+
+export interface RouteSpec<P extends ZodType, Q extends ZodType, B extends ZodType> {
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
+  /** express-style path under /api/v1, e.g. /tags/:name */
+  path: string;
+  summary: string;
+  tag: string;
+  auth: Auth;
+  params?: P;
+  query?: Q;
+  body?: B;
+  response?: ZodType;
+  /** status on success (default 200; 201 for POST that creates) */
+  status?: number;
+  description?: string;
+  /** raw body (streamed) instead of JSON; the handler reads req itself */
+  rawBody?: { contentType: string };
+}
+
+export interface RouteContext<P, Q, B> {
+  req: Request;
+  res: Response;
+  params: P;
+  query: Q;
+  body: B;
+  /** set when the route requires a token; undefined on public routes without one */
+  actor: Actor | undefined;
+}
+
+export interface RouteTools {
+  router: Router;
+  registry: OpenAPIRegistry;
+}
+
+function parse<T extends ZodType>(schema: T | undefined, value: unknown, where: string): z.infer<T> {
+  if (!schema) return value as z.infer<T>;
+  const r = schema.safeParse(value ?? {});
+  if (!r.success) throw new DomainError('INVALID_INPUT', `invalid ${where}`, zodIssues(r.error, [where]));
+  return r.data;
+}
+
+export function requireActor(auth: Auth, actor: Actor | undefined): void {
+  if (auth === 'public') return;
+  if (!actor) throw new DomainError('UNAUTHENTICATED', 'this operation needs a bearer token (Authorization: Bearer …)');
+  if (auth === 'authenticated') return;
+  if (!auth.includes(actor.role)) {
+    throw new DomainError('FORBIDDEN', `role ${actor.role} may not do this; needs ${auth.join(' or ')}`);
+  }
+}
+
+export function defineRoute<P extends ZodType, Q extends ZodType, B extends ZodType>(
+  tools: RouteTools,
+  spec: RouteSpec<P, Q, B>,
+  handler: (ctx: RouteContext<z.infer<P>, z.infer<Q>, z.infer<B>>) => Promise<unknown>,
+): void {
+  const openapiPath = '/api/v1' + spec.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+  const security = spec.auth === 'public' ? [] : [{ bearerAuth: [] }];
+  const roles = spec.auth === 'public' ? 'anyone' : spec.auth === 'authenticated' ? 'any token' : spec.auth.join(', ');
+  tools.registry.registerPath({
+    method: spec.method,
+    path: openapiPath,
+    summary: spec.summary,
+    description: `${spec.description ?? ''}\n\nAllowed: ${roles}.`.trim(),
+    tags: [spec.tag],
+    security,
+    request: {
+      params: spec.params as never,
+      query: spec.query as never,
+      body: spec.rawBody
+        ? { content: { [spec.rawBody.contentType]: { schema: { type: 'string', format: 'binary' } } } }
+        : spec.body
+          ? { content: { 'application/json': { schema: spec.body as never } } }
+          : undefined,
+    },
+    responses: {
+      [spec.status ?? 200]: {
+        description: 'success',
+        content: spec.response ? { 'application/json': { schema: spec.response as never } } : undefined,
+      },
+      400: { description: 'invalid input (details name the field paths)' },
+      ...(spec.auth === 'public' ? {} : { 401: { description: 'no or unknown token' }, 403: { description: 'role or detector scope does not allow it' } }),
+    },
+  });
+  const wrapped: RequestHandler = async (req, res) => {
+    const actor = res.locals.actor as Actor | undefined;
+    requireActor(spec.auth, actor);
+    const params = parse(spec.params, req.params, 'params');
+    const query = parse(spec.query, req.query, 'query');
+    const body = spec.rawBody ? (undefined as z.infer<B>) : parse(spec.body, req.body, 'body');
+    const result = await handler({ req, res, params, query, body, actor });
+    if (res.headersSent) return;
+    if (result === undefined) {
+      res.status(spec.status ?? 204).end();
+      return;
+    }
+    res.status(spec.status ?? 200).json(result);
+  };
+  tools.router[spec.method](spec.path, wrapped);
+}

@@ -1,0 +1,40 @@
+/**
+ * The long-running server: HTTP API + scheduled ticks on one set of deps.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Deps } from './deps.ts';
+import { makeApp } from './http/app.ts';
+import { Scheduler } from './scheduler/scheduler.ts';
+import { allTicks } from './scheduler/ticks.ts';
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  scheduler: Scheduler;
+  close(): Promise<void>;
+}
+
+export async function startServer(deps: Deps, opts: { port?: number; host?: string; scheduler?: boolean } = {}): Promise<RunningServer> {
+  const app = makeApp(deps);
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(opts.port ?? deps.config.port, opts.host ?? '0.0.0.0', (err?: Error) => (err ? reject(err) : resolve(s)));
+  });
+  server.keepAliveTimeout = 65_000;
+  const port = (server.address() as AddressInfo).port;
+  const scheduler = new Scheduler(deps, allTicks(deps));
+  if (opts.scheduler ?? deps.config.scheduler) scheduler.start();
+  deps.logger.info('server listening', { port, database: deps.db.kind, location: deps.db.location, instance: deps.config.instanceId });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    scheduler,
+    async close() {
+      await scheduler.stop();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}

@@ -1,0 +1,33 @@
+/**
+ * Every mutation writes one audit event in the same transaction as the change itself: either both are stored or
+ * neither is.
+ */
+import type { Prisma } from '../../db/database.ts';
+import type { Actor } from '../../domain/roles.ts';
+
+export type Tx = Parameters<Parameters<Prisma['$transaction']>[0]>[0];
+export type Db = Prisma | Tx;
+
+export interface AuditEntry {
+  action: string;
+  targetType: string;
+  targetId: string | number;
+  summary: string;
+  details?: unknown;
+  at?: Date;
+}
+
+export async function recordAudit(db: Db, actor: Actor, entry: AuditEntry): Promise<void> {
+  await db.auditEvent.create({
+    data: {
+      actor: actor.user,
+      role: actor.role,
+      action: entry.action,
+      targetType: entry.targetType,
+      targetId: String(entry.targetId),
+      summary: entry.summary,
+      details: entry.details === undefined ? undefined : JSON.parse(JSON.stringify(entry.details)),
+      ...(entry.at ? { at: entry.at } : {}),
+    },
+  });
+}
