@@ -10,6 +10,8 @@ import { allTicks } from './scheduler/ticks.ts';
 
 export interface RunningServer {
   url: string;
+  /** every declared API route with its auth rule */
+  routes: { method: string; path: string; auth: unknown }[];
   port: number;
   scheduler: Scheduler;
   close(): Promise<void>;
@@ -27,6 +29,7 @@ export async function startServer(deps: Deps, opts: { port?: number; host?: stri
   deps.logger.info('server listening', { port, database: deps.db.kind, location: deps.db.location, instance: deps.config.instanceId });
   return {
     url: `http://127.0.0.1:${port}`,
+    routes: app.locals.routeCatalog,
     port,
     scheduler,
     async close() {

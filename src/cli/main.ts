@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { CliError } from '../clients/api-client.ts';
 import { DomainError } from '../domain/errors.ts';
 import { registerCoreCommands } from './commands/core.ts';
+import { registerConfigCommands } from './commands/config.ts';
 // CLI-IMPORTS (keep this marker)
 
 export function buildProgram(): Command {
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
     .option('--json', 'machine-readable output')
     .showHelpAfterError();
   registerCoreCommands(program);
+  registerConfigCommands(program);
   // CLI-REGISTER (keep this marker)
   return program;
 }

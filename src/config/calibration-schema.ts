@@ -107,6 +107,18 @@ const filterText = z
   })
   .describe('One clause "[NOT ]<key> <value>"; keys run_type, data_quality[.<detector>|.all], beam_energy, magnet');
 
+function hasInputShape(v: unknown): boolean {
+  if (typeof v !== 'object' || v === null) return false;
+  const { input_data_names: names, input_data_filters: filters } = v as Record<string, unknown>;
+  return (
+    Array.isArray(names) &&
+    names.every((n) => typeof n === 'string') &&
+    typeof filters === 'object' &&
+    filters !== null &&
+    !Array.isArray(filters)
+  );
+}
+
 export const CalibrationFileSchema = z
   .strictObject({
     name: z
@@ -179,18 +191,22 @@ export const CalibrationFileSchema = z
       .optional()
       .describe('Minimum number of input events; with fewer the calibration ends as not_enough_data without running'),
   })
-  .superRefine((c, ctx) => {
-    const inputs = new Set(c.input_data_names);
-    for (const key of Object.keys(c.input_data_filters)) {
-      if (!inputs.has(key)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['input_data_filters', key],
-          message: `filters for "${key}", which is not in input_data_names (${c.input_data_names.join(', ')})`,
-        });
+  .superRefine(
+    (c, ctx) => {
+      const inputs = new Set(c.input_data_names);
+      for (const key of Object.keys(c.input_data_filters)) {
+        if (!inputs.has(key)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['input_data_filters', key],
+            message: `filters for "${key}", which is not in input_data_names (${c.input_data_names.join(', ')})`,
+          });
+        }
       }
-    }
-  })
+    },
+    // Also report it when other fields are broken, as long as the two fields it reads have the right shape.
+    { when: (payload) => hasInputShape(payload.value) },
+  )
   .describe('A calibration definition (calibrations/<name>.yaml)');
 
 export type CalibrationFileInput = z.input<typeof CalibrationFileSchema>;

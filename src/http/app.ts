@@ -8,6 +8,7 @@ import { createRegistry, buildDocument } from './openapi.ts';
 import { authMiddleware } from './auth.ts';
 import { errorMiddleware } from './errors.ts';
 import { registerAllRoutes } from './routes/index.ts';
+import type { RouteTools } from './route.ts';
 import { DomainError } from '../domain/errors.ts';
 
 export function makeApp(deps: Deps) {
@@ -54,7 +55,9 @@ export function makeApp(deps: Deps) {
   api.use(express.json({ limit: deps.config.maxBody, strict: false, type: ['application/json', 'application/*+json'] }));
   api.use(authMiddleware(deps));
   const registry = createRegistry();
-  registerAllRoutes({ router: api, registry }, deps);
+  const catalog: RouteTools['catalog'] = [];
+  registerAllRoutes({ router: api, registry, catalog }, deps);
+  app.locals.routeCatalog = catalog;
   const document = buildDocument(registry);
   api.get('/openapi.json', (_req, res) => {
     res.json(document);

@@ -42,6 +42,8 @@ export interface RouteContext<P, Q, B> {
 export interface RouteTools {
   router: Router;
   registry: OpenAPIRegistry;
+  /** every declared route, so tests can check each mutating endpoint against each role */
+  catalog: { method: string; path: string; auth: Auth }[];
 }
 
 function parse<T extends ZodType>(schema: T | undefined, value: unknown, where: string): z.infer<T> {
@@ -65,6 +67,7 @@ export function defineRoute<P extends ZodType, Q extends ZodType, B extends ZodT
   spec: RouteSpec<P, Q, B>,
   handler: (ctx: RouteContext<z.infer<P>, z.infer<Q>, z.infer<B>>) => Promise<unknown>,
 ): void {
+  tools.catalog.push({ method: spec.method, path: spec.path, auth: spec.auth });
   const openapiPath = '/api/v1' + spec.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
   const security = spec.auth === 'public' ? [] : [{ bearerAuth: [] }];
   const roles = spec.auth === 'public' ? 'anyone' : spec.auth === 'authenticated' ? 'any token' : spec.auth.join(', ');

@@ -26,6 +26,8 @@ export const DEFAULT_PATHS = {
   demo: 'config/demo.yaml',
 } as const;
 
+const nonEmpty = (v: string | undefined) => (v === undefined || v === '' ? undefined : v);
+
 function summary(report: ConfigCheckReport): string {
   const n = report.problems.length;
   const files = new Set(report.problems.map((p) => p.file)).size;
@@ -44,8 +46,8 @@ export function runConfigCheck(
 ): number {
   const demo = options.demo ?? (existsSync(DEFAULT_PATHS.demo) ? DEFAULT_PATHS.demo : undefined);
   const report = checkConfigReport({
-    calibrationsDir: options.calibrations ?? io.env.CALIBLOOP_CALIBRATIONS_DIR ?? DEFAULT_PATHS.calibrations,
-    globaltagsDir: options.globaltags ?? io.env.CALIBLOOP_GLOBALTAGS_DIR ?? DEFAULT_PATHS.globaltags,
+    calibrationsDir: options.calibrations ?? nonEmpty(io.env.CALIBLOOP_CALIBRATIONS_DIR) ?? DEFAULT_PATHS.calibrations,
+    globaltagsDir: options.globaltags ?? nonEmpty(io.env.CALIBLOOP_GLOBALTAGS_DIR) ?? DEFAULT_PATHS.globaltags,
     productionFile: options.production ?? DEFAULT_PATHS.production,
     ...(demo !== undefined ? { demoFile: demo } : {}),
   });
@@ -69,7 +71,8 @@ export function registerConfigCommands(program: Command): void {
     .option('--production <file>', 'production config, for its skim list (default ./config/production.yaml)')
     .option('--demo <file>', 'demo config (default ./config/demo.yaml when it exists)')
     .option('--json', 'print the result as JSON')
-    .action((opts: ConfigCheckCliOptions) => {
-      process.exitCode = runConfigCheck(opts);
+    .action((_opts: ConfigCheckCliOptions, cmd: Command) => {
+      // optsWithGlobals: the program may define --json globally, and then commander hands it to the program.
+      process.exitCode = runConfigCheck(cmd.optsWithGlobals<ConfigCheckCliOptions>());
     });
 }
