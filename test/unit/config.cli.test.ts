@@ -81,6 +81,7 @@ describe('calibloop config check', () => {
           CLI_ARGS: JSON.stringify(['config', 'check', ...args]),
           CALIBLOOP_CALIBRATIONS_DIR: '',
           CALIBLOOP_GLOBALTAGS_DIR: '',
+          CALIBLOOP_PRODUCTION_FILE: '',
         },
         timeout: 60_000,
       });

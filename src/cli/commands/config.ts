@@ -48,7 +48,7 @@ export function runConfigCheck(
   const report = checkConfigReport({
     calibrationsDir: options.calibrations ?? nonEmpty(io.env.CALIBLOOP_CALIBRATIONS_DIR) ?? DEFAULT_PATHS.calibrations,
     globaltagsDir: options.globaltags ?? nonEmpty(io.env.CALIBLOOP_GLOBALTAGS_DIR) ?? DEFAULT_PATHS.globaltags,
-    productionFile: options.production ?? DEFAULT_PATHS.production,
+    productionFile: options.production ?? nonEmpty(io.env.CALIBLOOP_PRODUCTION_FILE) ?? DEFAULT_PATHS.production,
     ...(demo !== undefined ? { demoFile: demo } : {}),
   });
   const ok = report.problems.length === 0;
@@ -68,7 +68,7 @@ export function registerConfigCommands(program: Command): void {
     .description('Validate calibration definitions, global tag config and demo config; exit 1 on any problem')
     .option('--calibrations <dir>', 'calibration definitions (env CALIBLOOP_CALIBRATIONS_DIR; default ./calibrations)')
     .option('--globaltags <dir>', 'global tag config dir (env CALIBLOOP_GLOBALTAGS_DIR; default ./globaltags)')
-    .option('--production <file>', 'production config, for its skim list (default ./config/production.yaml)')
+    .option('--production <file>', 'production config, for its skim list (env CALIBLOOP_PRODUCTION_FILE; default ./config/production.yaml)')
     .option('--demo <file>', 'demo config (default ./config/demo.yaml when it exists)')
     .option('--json', 'print the result as JSON')
     .action((_opts: ConfigCheckCliOptions, cmd: Command) => {
