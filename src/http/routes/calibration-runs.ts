@@ -1,0 +1,66 @@
+/** The calibrations of buckets: lists, one bucket's status, and planning a produced bucket by hand. */
+import { z } from 'zod';
+import type { Deps } from '../../deps.ts';
+import { defineRoute, type RouteTools } from '../route.ts';
+import { ListCalibrationsQuerySchema, bucketCalibrationStatus, listCalibrationRuns } from '../../services/calibration/calibration-status.ts';
+import { planBucketCalibrations } from '../../services/calibration/plan-bucket-calibrations.ts';
+import { finaliseBucket } from '../../services/calibration/finalise-bucket-calibration.ts';
+import { advanceCalibrations } from '../../services/calibration/advance-calibrations.ts';
+import { notFound } from '../../domain/errors.ts';
+
+const BucketParams = z.object({ bucket: z.string().min(1) });
+
+export function registerCalibrationRunRoutes(tools: RouteTools, deps: Deps): void {
+  defineRoute(
+    tools,
+    { method: 'get', path: '/calibrations', tag: 'calibration', summary: 'List calibration runs (by bucket, state, calibration, detector)', auth: 'authenticated', query: ListCalibrationsQuerySchema },
+    async ({ query }) => listCalibrationRuns(deps, query),
+  );
+  defineRoute(
+    tools,
+    {
+      method: 'get',
+      path: '/calibrations/buckets/:bucket',
+      tag: 'calibration',
+      summary: "A bucket's calibration status: stage, progress, what blocks the running update, runs with iterations and candidates",
+      auth: 'authenticated',
+      params: BucketParams,
+    },
+    async ({ params }) => bucketCalibrationStatus(deps, params.bucket),
+  );
+  defineRoute(
+    tools,
+    {
+      method: 'post',
+      path: '/calibrations/buckets/:bucket/plan',
+      tag: 'calibration',
+      summary: 'Plan the calibrations of a produced bucket now (the calibration tick does it by itself)',
+      auth: ['calibration_manager'],
+      params: BucketParams,
+      status: 201,
+    },
+    async ({ params, actor }) => {
+      const b = await deps.prisma.bucket.findUnique({ where: { name: params.bucket } });
+      if (!b) throw notFound(`bucket ${params.bucket}`);
+      return planBucketCalibrations(deps, params.bucket, actor!);
+    },
+  );
+  defineRoute(
+    tools,
+    {
+      method: 'post',
+      path: '/calibrations/buckets/:bucket/advance',
+      tag: 'calibration',
+      summary: 'Advance the calibration loop of a bucket now (what the ticks do): follow jobs, then finalise approved payloads',
+      auth: ['calibration_manager'],
+      params: BucketParams,
+    },
+    async ({ params }) => {
+      const b = await deps.prisma.bucket.findUnique({ where: { name: params.bucket } });
+      if (!b) throw notFound(`bucket ${params.bucket}`);
+      const advanced = await advanceCalibrations(deps);
+      const stage = await finaliseBucket(deps, params.bucket);
+      return { bucket: params.bucket, stage, advanced };
+    },
+  );
+}

@@ -1,0 +1,62 @@
+/**
+ * The calibration manager approves payload candidates, one by one or every pending one of a bucket. A candidate from
+ * a run that stopped at the iteration bound is approved only with a comment saying why it is good enough. When every
+ * required payload of a bucket is approved, the finalise tick takes the bucket on (staging → VALIDATED → running
+ * update → snapshot).
+ */
+import type { Deps } from '../../deps.ts';
+import { inCalibrationTx } from './calibration-tx.ts';
+import { conflict, invalid } from '../../domain/errors.ts';
+import { assertCandidateTransition } from '../../domain/calibration-states.ts';
+import type { Actor } from '../../domain/roles.ts';
+import { recordAudit } from '../audit/record-audit.ts';
+import { assertManager } from '../requests/approve-request.ts';
+import { toCandidateView, type CandidateView } from './candidate-view.ts';
+import { lockBucketsForDecision, parseDecision, selectCandidates, type DecidePayloadsInput } from './decide-payloads.ts';
+
+export async function approvePayloads(deps: Deps, actor: Actor, raw: DecidePayloadsInput): Promise<CandidateView[]> {
+  assertManager(actor, 'approve payloads');
+  const input = parseDecision(raw);
+  const now = deps.clock.now();
+  const decided = await inCalibrationTx(deps, async (tx) => {
+    const candidates = await selectCandidates(tx, input, ['pending']);
+    if (candidates.length === 0) return [];
+    const buckets = await lockBucketsForDecision(tx, candidates.map((c) => c.bucketId), now);
+    const stopped = candidates.filter((c) => c.outcome === 'stopped');
+    if (stopped.length > 0 && !input.comment) {
+      throw invalid(
+        `candidate(s) ${stopped.map((c) => `${c.id} (${c.calibration})`).join(', ')} stopped at the iteration bound without converging; approving them needs a comment`,
+        [{ path: 'body.comment', message: 'required for candidates that stopped at max_iterations' }],
+      );
+    }
+    // Only the current run of a calibration can be approved: a newer run supersedes its candidates.
+    const runIds = [...new Set(candidates.map((c) => c.calibrationRunId))];
+    const runs = await tx.calibrationRun.findMany({ where: { id: { in: runIds } } });
+    for (const r of runs) {
+      if (r.state !== 'converged' && r.state !== 'stopped') {
+        throw conflict(`calibration run ${r.id} (${r.calibration}) is ${r.state}; its candidates cannot be approved`);
+      }
+    }
+    for (const c of candidates) assertCandidateTransition(c.state, 'approved');
+    const moved = await tx.payloadCandidate.updateMany({
+      where: { id: { in: candidates.map((c) => c.id) }, state: 'pending' },
+      data: { state: 'approved', decidedBy: actor.user, decidedAt: now, comment: input.comment ?? null },
+    });
+    if (moved.count !== candidates.length) throw conflict('some candidates were decided meanwhile; nothing changed');
+    for (const c of candidates) {
+      const bucket = buckets.get(c.bucketId)!;
+      await recordAudit(tx, actor, {
+        action: 'payload.approve',
+        targetType: 'payload_candidate',
+        targetId: c.id,
+        summary: `${actor.user} approved ${c.name} rev ${c.revision} (${c.calibration}, ${bucket.name})${input.comment ? `: ${input.comment}` : ''}`,
+        details: { bucket: bucket.name, calibration: c.calibration, name: c.name, revision: c.revision, outcome: c.outcome, comment: input.comment ?? null },
+        at: now,
+      });
+    }
+    const rows = await tx.payloadCandidate.findMany({ where: { id: { in: candidates.map((c) => c.id) } }, orderBy: { id: 'asc' } });
+    return rows.map((r) => toCandidateView(r, buckets.get(r.bucketId)!.name));
+  });
+  deps.logger.info('payloads approved', { by: actor.user, candidates: decided.map((c) => c.id) });
+  return decided;
+}
