@@ -6,6 +6,13 @@ import { CliError } from '../clients/api-client.ts';
 import { DomainError } from '../domain/errors.ts';
 import { registerCoreCommands } from './commands/core.ts';
 import { registerConfigCommands } from './commands/config.ts';
+import { registerLoopCommands } from './commands/loop.ts';
+import { registerCalibrationCommands } from './commands/calibration.ts';
+import { registerRunCommands } from './commands/runs.ts';
+import { registerBucketCommands } from './commands/buckets.ts';
+import { registerJobCommands } from './commands/jobs.ts';
+import { registerDemoCommands } from './commands/demo.ts';
+import { registerConditionsCommands } from './commands/conditions.ts';
 // CLI-IMPORTS (keep this marker)
 
 export function buildProgram(): Command {
@@ -19,6 +26,13 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerCoreCommands(program);
   registerConfigCommands(program);
+  registerLoopCommands(program);
+  registerCalibrationCommands(program);
+  registerRunCommands(program);
+  registerBucketCommands(program);
+  registerJobCommands(program);
+  registerDemoCommands(program);
+  registerConditionsCommands(program);
   // CLI-REGISTER (keep this marker)
   return program;
 }

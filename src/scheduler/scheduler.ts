@@ -59,7 +59,8 @@ export class Scheduler {
     const { prisma, clock, config, logger, metrics } = this.deps;
     const now = clock.now();
     const leaseUntil = new Date(now.getTime() + (tick.leaseMs ?? 5 * 60_000));
-    await prisma.schedule.upsert({ where: { name }, create: { name }, update: {} });
+    // INSERT … ON CONFLICT DO NOTHING: two instances meeting a schedule for the first time must not collide.
+    await prisma.schedule.createMany({ data: [{ name }], skipDuplicates: true });
     const claimed = await prisma.schedule.updateMany({
       where: { name, OR: [{ lockedUntil: null }, { lockedUntil: { lt: now } }] },
       data: { lockedBy: config.instanceId, lockedUntil: leaseUntil },

@@ -121,6 +121,9 @@ CREATE TABLE "Run" (
     "source" TEXT NOT NULL DEFAULT '',
     "bucketId" INTEGER,
     "lockedAt" TIMESTAMP(3),
+    "flag" TEXT,
+    "flagReason" TEXT,
+    "flaggedAt" TIMESTAMP(3),
     "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "updatedAt" TIMESTAMP(3) NOT NULL,
 
@@ -136,6 +139,9 @@ CREATE TABLE "RawFile" (
     "size" BIGINT NOT NULL DEFAULT 0,
     "checksum" TEXT NOT NULL DEFAULT '',
     "events" INTEGER NOT NULL DEFAULT 0,
+    "flaggedAt" TIMESTAMP(3),
+    "flagReason" TEXT,
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "updatedAt" TIMESTAMP(3) NOT NULL,
 
     CONSTRAINT "RawFile_pkey" PRIMARY KEY ("id")
@@ -146,6 +152,7 @@ CREATE TABLE "Bucket" (
     "id" SERIAL NOT NULL,
     "name" TEXT NOT NULL,
     "exp" INTEGER NOT NULL,
+    "seq" INTEGER NOT NULL,
     "firstRun" INTEGER NOT NULL,
     "lastRun" INTEGER,
     "stage" TEXT NOT NULL,
@@ -180,6 +187,8 @@ CREATE TABLE "Job" (
     "exitCode" INTEGER,
     "errorClass" TEXT,
     "errorMessage" TEXT,
+    "endReason" TEXT,
+    "tagChain" TEXT[] DEFAULT ARRAY[]::TEXT[],
     "logPath" TEXT,
     "workDir" TEXT,
     "command" JSONB NOT NULL DEFAULT '[]',
@@ -189,6 +198,7 @@ CREATE TABLE "Job" (
     "timeLimitS" INTEGER NOT NULL DEFAULT 3600,
     "notBefore" TIMESTAMP(3),
     "heartbeatAt" TIMESTAMP(3),
+    "logSize" BIGINT,
     "submittedAt" TIMESTAMP(3),
     "startedAt" TIMESTAMP(3),
     "finishedAt" TIMESTAMP(3),
@@ -221,6 +231,46 @@ CREATE TABLE "OutputFile" (
 );
 
 -- CreateTable
+CREATE TABLE "JobAttempt" (
+    "id" SERIAL NOT NULL,
+    "jobId" INTEGER NOT NULL,
+    "attempt" INTEGER NOT NULL,
+    "executor" TEXT NOT NULL,
+    "executorJobId" TEXT,
+    "memoryMb" INTEGER NOT NULL,
+    "submittedAt" TIMESTAMP(3),
+    "startedAt" TIMESTAMP(3),
+    "finishedAt" TIMESTAMP(3),
+    "exitCode" INTEGER,
+    "endReason" TEXT,
+    "outcome" TEXT NOT NULL,
+    "errorClass" TEXT,
+    "message" TEXT,
+    "decision" TEXT NOT NULL DEFAULT 'none',
+    "logPath" TEXT,
+
+    CONSTRAINT "JobAttempt_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
+CREATE TABLE "RunSourceItem" (
+    "id" SERIAL NOT NULL,
+    "source" TEXT NOT NULL,
+    "item" TEXT NOT NULL,
+    "sha256" TEXT NOT NULL DEFAULT '',
+    "size" BIGINT NOT NULL DEFAULT 0,
+    "mtimeMs" DOUBLE PRECISION NOT NULL DEFAULT 0,
+    "status" TEXT NOT NULL,
+    "message" TEXT NOT NULL DEFAULT '',
+    "problems" JSONB NOT NULL DEFAULT '[]',
+    "runs" INTEGER NOT NULL DEFAULT 0,
+    "cursor" TEXT,
+    "processedAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "RunSourceItem_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
 CREATE TABLE "AlgorithmRequest" (
     "id" SERIAL NOT NULL,
     "calibration" TEXT NOT NULL,
@@ -239,6 +289,7 @@ CREATE TABLE "AlgorithmRequest" (
     "decidedAt" TIMESTAMP(3),
     "decisionComment" TEXT,
     "calibrationRunId" INTEGER,
+    "updatedAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
 
     CONSTRAINT "AlgorithmRequest_pkey" PRIMARY KEY ("id")
 );
@@ -246,17 +297,26 @@ CREATE TABLE "AlgorithmRequest" (
 -- CreateTable
 CREATE TABLE "CalibrationRun" (
     "id" SERIAL NOT NULL,
+    "key" TEXT NOT NULL,
     "bucketId" INTEGER NOT NULL,
     "calibration" TEXT NOT NULL,
     "detector" TEXT NOT NULL,
     "requestId" INTEGER,
+    "exp" INTEGER NOT NULL,
+    "firstRun" INTEGER NOT NULL,
+    "lastRun" INTEGER,
     "state" TEXT NOT NULL,
+    "stateChangedAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "iteration" INTEGER NOT NULL DEFAULT 0,
     "maxIterations" INTEGER NOT NULL DEFAULT 5,
     "expertConfig" JSONB NOT NULL DEFAULT '{}',
     "tagChain" TEXT[],
     "stagingTag" TEXT,
+    "inputs" JSONB NOT NULL DEFAULT '{}',
     "message" TEXT,
+    "startedAt" TIMESTAMP(3),
+    "finishedAt" TIMESTAMP(3),
+    "createdBy" TEXT NOT NULL DEFAULT 'system',
     "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "updatedAt" TIMESTAMP(3) NOT NULL,
 
@@ -271,7 +331,11 @@ CREATE TABLE "CalibrationIteration" (
     "outcome" TEXT,
     "jobId" INTEGER,
     "metrics" JSONB NOT NULL DEFAULT '{}',
+    "payloads" JSONB NOT NULL DEFAULT '[]',
     "tagChain" TEXT[],
+    "dependencyPayloads" JSONB NOT NULL DEFAULT '[]',
+    "outputDir" TEXT,
+    "message" TEXT,
     "startedAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "finishedAt" TIMESTAMP(3),
 
@@ -283,6 +347,10 @@ CREATE TABLE "PayloadCandidate" (
     "id" SERIAL NOT NULL,
     "bucketId" INTEGER NOT NULL,
     "calibrationRunId" INTEGER NOT NULL,
+    "calibration" TEXT NOT NULL,
+    "detector" TEXT NOT NULL,
+    "outcome" TEXT NOT NULL DEFAULT 'converged',
+    "iteration" INTEGER NOT NULL DEFAULT 0,
     "payloadId" INTEGER NOT NULL,
     "name" TEXT NOT NULL,
     "revision" INTEGER NOT NULL,
@@ -291,6 +359,8 @@ CREATE TABLE "PayloadCandidate" (
     "finalExp" INTEGER NOT NULL,
     "finalRun" INTEGER NOT NULL,
     "metrics" JSONB NOT NULL DEFAULT '{}',
+    "previousRevision" INTEGER,
+    "stagingIovId" INTEGER,
     "state" TEXT NOT NULL,
     "decidedBy" TEXT,
     "decidedAt" TIMESTAMP(3),
@@ -307,10 +377,13 @@ CREATE TABLE "FixWindow" (
     "state" TEXT NOT NULL,
     "openedAt" TIMESTAMP(3) NOT NULL,
     "deadline" TIMESTAMP(3) NOT NULL,
+    "initialDeadline" TIMESTAMP(3),
+    "extensions" INTEGER NOT NULL DEFAULT 0,
     "closedAt" TIMESTAMP(3),
     "closedBy" TEXT,
     "closeReason" TEXT,
     "warnedAt" TIMESTAMP(3),
+    "finalTag" TEXT,
 
     CONSTRAINT "FixWindow_pkey" PRIMARY KEY ("id")
 );
@@ -344,13 +417,19 @@ CREATE TABLE "ReprocessingCampaign" (
     "id" SERIAL NOT NULL,
     "bucketId" INTEGER NOT NULL,
     "tagName" TEXT NOT NULL,
+    "tagChain" TEXT[],
     "state" TEXT NOT NULL,
+    "stateChangedAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "requirements" JSONB NOT NULL DEFAULT '{}',
     "runPlan" JSONB NOT NULL DEFAULT '[]',
     "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "createdBy" TEXT NOT NULL,
     "launchedAt" TIMESTAMP(3),
     "launchedBy" TEXT,
     "finishedAt" TIMESTAMP(3),
+    "endedBy" TEXT,
+    "endReason" TEXT,
+    "warnedAt" TIMESTAMP(3),
 
     CONSTRAINT "ReprocessingCampaign_pkey" PRIMARY KEY ("id")
 );
@@ -376,6 +455,9 @@ CREATE TABLE "Notification" (
     "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "sentAt" TIMESTAMP(3),
     "error" TEXT,
+    "attempts" INTEGER NOT NULL DEFAULT 0,
+    "nextAttemptAt" TIMESTAMP(3),
+    "abandonedAt" TIMESTAMP(3),
 
     CONSTRAINT "Notification_pkey" PRIMARY KEY ("id")
 );
@@ -423,6 +505,9 @@ CREATE INDEX "TagEvent_tagId_at_idx" ON "TagEvent"("tagId", "at");
 CREATE INDEX "Run_bucketId_idx" ON "Run"("bucketId");
 
 -- CreateIndex
+CREATE INDEX "Run_bucketId_exp_run_idx" ON "Run"("bucketId", "exp", "run");
+
+-- CreateIndex
 CREATE UNIQUE INDEX "Run_exp_run_key" ON "Run"("exp", "run");
 
 -- CreateIndex
@@ -435,13 +520,19 @@ CREATE INDEX "RawFile_runId_idx" ON "RawFile"("runId");
 CREATE UNIQUE INDEX "Bucket_name_key" ON "Bucket"("name");
 
 -- CreateIndex
+CREATE INDEX "Bucket_exp_firstRun_idx" ON "Bucket"("exp", "firstRun");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "Bucket_exp_seq_key" ON "Bucket"("exp", "seq");
+
+-- CreateIndex
 CREATE UNIQUE INDEX "Job_idempotencyKey_key" ON "Job"("idempotencyKey");
 
 -- CreateIndex
-CREATE INDEX "Job_bucketId_step_state_idx" ON "Job"("bucketId", "step", "state");
+CREATE INDEX "Job_bucketId_step_state_errorClass_eventsIn_eventsOut_idx" ON "Job"("bucketId", "step", "state", "errorClass", "eventsIn", "eventsOut");
 
 -- CreateIndex
-CREATE INDEX "Job_state_notBefore_idx" ON "Job"("state", "notBefore");
+CREATE INDEX "Job_state_priority_id_idx" ON "Job"("state", "priority" DESC, "id");
 
 -- CreateIndex
 CREATE INDEX "Job_executorJobId_idx" ON "Job"("executorJobId");
@@ -465,10 +556,34 @@ CREATE INDEX "OutputFile_bucketId_step_variant_idx" ON "OutputFile"("bucketId", 
 CREATE INDEX "OutputFile_exp_run_step_idx" ON "OutputFile"("exp", "run", "step");
 
 -- CreateIndex
+CREATE UNIQUE INDEX "JobAttempt_jobId_attempt_key" ON "JobAttempt"("jobId", "attempt");
+
+-- CreateIndex
+CREATE INDEX "RunSourceItem_source_status_idx" ON "RunSourceItem"("source", "status");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "RunSourceItem_source_item_key" ON "RunSourceItem"("source", "item");
+
+-- CreateIndex
+CREATE INDEX "AlgorithmRequest_state_idx" ON "AlgorithmRequest"("state");
+
+-- CreateIndex
+CREATE INDEX "AlgorithmRequest_bucketId_idx" ON "AlgorithmRequest"("bucketId");
+
+-- CreateIndex
+CREATE INDEX "AlgorithmRequest_detector_state_idx" ON "AlgorithmRequest"("detector", "state");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "CalibrationRun_key_key" ON "CalibrationRun"("key");
+
+-- CreateIndex
 CREATE INDEX "CalibrationRun_bucketId_state_idx" ON "CalibrationRun"("bucketId", "state");
 
 -- CreateIndex
-CREATE UNIQUE INDEX "CalibrationRun_bucketId_calibration_requestId_key" ON "CalibrationRun"("bucketId", "calibration", "requestId");
+CREATE INDEX "CalibrationRun_bucketId_calibration_idx" ON "CalibrationRun"("bucketId", "calibration");
+
+-- CreateIndex
+CREATE INDEX "CalibrationRun_state_idx" ON "CalibrationRun"("state");
 
 -- CreateIndex
 CREATE UNIQUE INDEX "CalibrationIteration_calibrationRunId_iteration_key" ON "CalibrationIteration"("calibrationRunId", "iteration");
@@ -477,13 +592,28 @@ CREATE UNIQUE INDEX "CalibrationIteration_calibrationRunId_iteration_key" ON "Ca
 CREATE INDEX "PayloadCandidate_bucketId_state_idx" ON "PayloadCandidate"("bucketId", "state");
 
 -- CreateIndex
+CREATE INDEX "PayloadCandidate_calibrationRunId_idx" ON "PayloadCandidate"("calibrationRunId");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "PayloadCandidate_calibrationRunId_name_firstExp_firstRun_key" ON "PayloadCandidate"("calibrationRunId", "name", "firstExp", "firstRun");
+
+-- CreateIndex
 CREATE UNIQUE INDEX "FixWindow_bucketId_key" ON "FixWindow"("bucketId");
+
+-- CreateIndex
+CREATE INDEX "FixWindow_state_deadline_idx" ON "FixWindow"("state", "deadline");
+
+-- CreateIndex
+CREATE INDEX "Fix_windowId_state_idx" ON "Fix"("windowId", "state");
 
 -- CreateIndex
 CREATE UNIQUE INDEX "ReprocessingCampaign_bucketId_key" ON "ReprocessingCampaign"("bucketId");
 
 -- CreateIndex
 CREATE UNIQUE INDEX "Notification_key_key" ON "Notification"("key");
+
+-- CreateIndex
+CREATE INDEX "Notification_sentAt_abandonedAt_idx" ON "Notification"("sentAt", "abandonedAt");
 
 -- AddForeignKey
 ALTER TABLE "ApiToken" ADD CONSTRAINT "ApiToken_userId_fkey" FOREIGN KEY ("userId") REFERENCES "User"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
@@ -508,6 +638,9 @@ ALTER TABLE "Job" ADD CONSTRAINT "Job_bucketId_fkey" FOREIGN KEY ("bucketId") RE
 
 -- AddForeignKey
 ALTER TABLE "OutputFile" ADD CONSTRAINT "OutputFile_jobId_fkey" FOREIGN KEY ("jobId") REFERENCES "Job"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
+
+-- AddForeignKey
+ALTER TABLE "JobAttempt" ADD CONSTRAINT "JobAttempt_jobId_fkey" FOREIGN KEY ("jobId") REFERENCES "Job"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
 
 -- AddForeignKey
 ALTER TABLE "CalibrationIteration" ADD CONSTRAINT "CalibrationIteration_calibrationRunId_fkey" FOREIGN KEY ("calibrationRunId") REFERENCES "CalibrationRun"("id") ON DELETE RESTRICT ON UPDATE CASCADE;

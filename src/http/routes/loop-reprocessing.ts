@@ -1,0 +1,97 @@
+/**
+ * Reprocessing campaigns and the notification outbox (issue 6). Handlers only call the loop's services.
+ */
+import { z } from 'zod';
+import type { Deps } from '../../deps.ts';
+import { defineRoute, type RouteTools } from '../route.ts';
+import { campaignReport, listCampaigns, showCampaign } from '../../services/loop/campaigns.ts';
+import { launchCampaign } from '../../services/loop/launch-campaign.ts';
+import { abortCampaign } from '../../services/loop/abort-campaign.ts';
+import { listNotifications } from '../../services/loop/list-notifications.ts';
+import { CAMPAIGN_STATES } from '../../domain/reprocessing.ts';
+
+const Ref = z.object({ id: z.string().min(1).max(100).describe('campaign id, or the bucket name') });
+const Campaign = z.object({}).passthrough().describe('reprocessing campaign');
+
+export function registerLoopReprocessingRoutes(tools: RouteTools, deps: Deps): void {
+  defineRoute(
+    tools,
+    {
+      method: 'get',
+      path: '/reprocessing',
+      tag: 'reprocessing',
+      summary: 'List reprocessing campaigns, newest first',
+      auth: 'authenticated',
+      query: z.object({ state: z.enum(Object.values(CAMPAIGN_STATES) as [string, ...string[]]).optional() }),
+      response: z.array(Campaign),
+    },
+    async ({ query }) => listCampaigns(deps, query),
+  );
+  defineRoute(
+    tools,
+    {
+      method: 'get',
+      path: '/reprocessing/:id',
+      tag: 'reprocessing',
+      summary: 'A campaign with its run plan',
+      auth: 'authenticated',
+      params: Ref,
+      response: Campaign,
+    },
+    async ({ params }) => showCampaign(deps, params.id),
+  );
+  defineRoute(
+    tools,
+    {
+      method: 'get',
+      path: '/reprocessing/:id/report',
+      tag: 'reprocessing',
+      summary: 'Campaign report: runs done / failed / skipped with reasons, events, tag used',
+      auth: 'authenticated',
+      params: Ref,
+      response: z.object({}).passthrough(),
+    },
+    async ({ params }) => campaignReport(deps, params.id),
+  );
+  defineRoute(
+    tools,
+    {
+      method: 'post',
+      path: '/reprocessing/:id/launch',
+      tag: 'reprocessing',
+      summary: 'Launch a created campaign (data-production manager)',
+      auth: ['data_production_manager'],
+      params: Ref,
+      body: z.object({}).optional(),
+      response: Campaign,
+    },
+    async ({ params, actor }) => launchCampaign(deps, actor!, params.id),
+  );
+  defineRoute(
+    tools,
+    {
+      method: 'post',
+      path: '/reprocessing/:id/abort',
+      tag: 'reprocessing',
+      summary: 'Abort a campaign: cancels its jobs; the bucket is marked failed (data-production manager, with a reason)',
+      auth: ['data_production_manager'],
+      params: Ref,
+      body: z.object({ reason: z.string().trim().min(1, 'required').max(2000) }),
+      response: Campaign,
+    },
+    async ({ params, body, actor }) => abortCampaign(deps, actor!, params.id, body),
+  );
+  defineRoute(
+    tools,
+    {
+      method: 'get',
+      path: '/notifications',
+      tag: 'reprocessing',
+      summary: 'Loop notifications (window opened, closing soon, closed, awaiting blessing, blessed, reprocessing) and their delivery',
+      auth: 'authenticated',
+      query: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }),
+      response: z.array(z.object({}).passthrough()),
+    },
+    async ({ query }) => listNotifications(deps, query),
+  );
+}

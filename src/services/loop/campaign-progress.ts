@@ -1,0 +1,140 @@
+/**
+ * The campaign tick: finishes the launch of launched campaigns (creates their jobs, idempotently) and follows running
+ * campaigns to the end. When every job has ended the campaign is finished (bucket → done) or, when more than the
+ * configured fraction of its runs failed, failed (bucket → failed, with the reason); either way a notification goes
+ * out. While running, a campaign whose failed runs pass the warning threshold notifies once.
+ */
+import type { Deps } from '../../deps.ts';
+import { assertCampaignTransition, isFailingBeyond, settleCampaign } from '../../domain/reprocessing.ts';
+import { coerceError } from '../../domain/errors.ts';
+import { SYSTEM_ACTOR } from '../../domain/roles.ts';
+import { recordAudit } from '../audit/record-audit.ts';
+import { bucketData, moveBucket } from './bucket-stage.ts';
+import { campaignPlan, campaignProgress, findCampaign } from './campaigns.ts';
+import { loopConfig } from './loop-config.ts';
+import { enqueueNotification } from './notify.ts';
+import { createPhaseJobs } from './jobs-port.ts';
+
+/** Creates the jobs of a launched campaign (idempotent) and moves it to running. */
+export async function planCampaignJobs(deps: Deps, campaignId: number): Promise<boolean> {
+  const c = await findCampaign(deps, campaignId);
+  if (c.state !== 'launched') return false;
+  const bucket = await deps.prisma.bucket.findUniqueOrThrow({ where: { id: c.bucketId } });
+  const runs = campaignPlan(c).filter((p) => p.selected).map((p) => ({ exp: p.exp, run: p.run }));
+  const created = await createPhaseJobs(deps, {
+    phase: 'reprocessing',
+    bucket,
+    runs,
+    tagChain: c.tagChain,
+    campaignId: c.id,
+  });
+  const now = deps.clock.now();
+  return deps.prisma.$transaction(async (tx) => {
+    assertCampaignTransition(c.state, 'running');
+    const r = await tx.reprocessingCampaign.updateMany({ where: { id: c.id, state: 'launched' }, data: { state: 'running', stateChangedAt: now } });
+    if (r.count === 0) return false;
+    await recordAudit(tx, SYSTEM_ACTOR, {
+      action: 'campaign.running',
+      targetType: 'campaign',
+      targetId: c.id,
+      summary: `reprocessing campaign ${c.id} of ${bucket.name}: ${created.total} job(s) for ${runs.length} run(s)`,
+      details: { jobs: created.total, runs: runs.length },
+      at: now,
+    });
+    deps.logger.info('campaign running', { campaign: c.id, bucket: bucket.name, jobs: created.total, runs: runs.length });
+    return true;
+  });
+}
+
+export interface TrackResult {
+  planned: number[];
+  finished: number[];
+  failed: number[];
+  warned: number[];
+  problems: { campaign: number; error: string }[];
+}
+
+export async function trackCampaigns(deps: Deps): Promise<TrackResult> {
+  const out: TrackResult = { planned: [], finished: [], failed: [], warned: [], problems: [] };
+  const settings = loopConfig(deps).reprocessing;
+  const active = await deps.prisma.reprocessingCampaign.findMany({ where: { state: { in: ['launched', 'running'] } }, orderBy: { id: 'asc' } });
+  for (const c of active) {
+    try {
+      if (c.state === 'launched') {
+        if (await planCampaignJobs(deps, c.id)) out.planned.push(c.id);
+        continue;
+      }
+      const { progress } = await campaignProgress(deps, c);
+      const bucket = await deps.prisma.bucket.findUniqueOrThrow({ where: { id: c.bucketId } });
+      const now = deps.clock.now();
+      if (c.warnedAt === null && isFailingBeyond(progress, settings.warnFailedFraction)) {
+        const warned = await deps.prisma.$transaction(async (tx) => {
+          const r = await tx.reprocessingCampaign.updateMany({ where: { id: c.id, warnedAt: null }, data: { warnedAt: now } });
+          if (r.count === 0) return false;
+          const failed = progress.perRun.filter((p) => p.status === 'failed');
+          await enqueueNotification(tx, {
+            key: `reprocessing-failing:${c.id}`,
+            kind: 'reprocessing_failing',
+            message:
+              `Reprocessing of ${bucket.name} (campaign ${c.id}) is failing: ${progress.runs.failed} of ${progress.runs.selected} run(s) failed ` +
+              `(threshold ${Math.round(settings.warnFailedFraction * 100)}%): ${failed.slice(0, 5).map((f) => `run ${f.run}: ${f.reason}`).join('; ')}`,
+            payload: { campaign: c.id, bucket: bucket.name, failedRuns: failed.map((f) => f.run) },
+            at: now,
+          });
+          return true;
+        });
+        if (warned) out.warned.push(c.id);
+      }
+      const next = settleCampaign(progress, settings.failFailedFraction);
+      if (!next) continue;
+      const settled = await deps.prisma.$transaction(async (tx) => {
+        const r = await tx.reprocessingCampaign.updateMany({
+          where: { id: c.id, state: 'running' },
+          data: {
+            state: next,
+            stateChangedAt: now,
+            finishedAt: now,
+            endedBy: SYSTEM_ACTOR.user,
+            endReason: next === 'failed' ? `${progress.runs.failed} of ${progress.runs.selected} run(s) failed` : null,
+          },
+        });
+        if (r.count === 0) return false;
+        const fresh = await tx.bucket.findUniqueOrThrow({ where: { id: bucket.id } });
+        const summary = `${progress.runs.done} run(s) done, ${progress.runs.failed} failed, ${progress.runs.skipped} skipped; ${progress.events.out} events`;
+        if (fresh.stage === 'reprocessing') {
+          if (next === 'finished') {
+            await moveBucket(deps, tx, { bucket: fresh, to: 'done', actor: SYSTEM_ACTOR, reason: `reprocessing campaign ${c.id} finished: ${summary}`, at: now });
+          } else {
+            const data = { ...bucketData(fresh), failure: `reprocessing campaign ${c.id} failed: ${summary}`, failedFrom: 'reprocessing' };
+            await moveBucket(deps, tx, { bucket: { ...fresh, data }, to: 'failed', actor: SYSTEM_ACTOR, reason: `reprocessing campaign ${c.id} failed: ${summary}`, at: now });
+          }
+        }
+        await recordAudit(tx, SYSTEM_ACTOR, {
+          action: `campaign.${next}`,
+          targetType: 'campaign',
+          targetId: c.id,
+          summary: `reprocessing campaign ${c.id} of ${bucket.name} ${next}: ${summary}`,
+          details: { runs: progress.runs, jobs: progress.jobs, events: progress.events },
+          at: now,
+        });
+        await enqueueNotification(tx, {
+          key: `reprocessing-${next}:${c.id}`,
+          kind: next === 'finished' ? 'reprocessing_finished' : 'reprocessing_failing',
+          message: `Reprocessing of ${bucket.name} (campaign ${c.id}, tag ${c.tagName}) ${next}: ${summary}. Report: calibloop reprocess report ${c.id}`,
+          payload: { campaign: c.id, bucket: bucket.name, state: next, runs: progress.runs, events: progress.events },
+          at: now,
+        });
+        return true;
+      });
+      if (settled) {
+        (next === 'finished' ? out.finished : out.failed).push(c.id);
+        deps.logger.info(`campaign ${next}`, { campaign: c.id, bucket: bucket.name, runs: progress.runs });
+      }
+    } catch (e) {
+      const err = coerceError(e);
+      out.problems.push({ campaign: c.id, error: err.message });
+      deps.logger.warn('campaign tick problem', { campaign: c.id, error: err.message });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,49 @@
+/**
+ * The data-production manager launches a bucket's reprocessing campaign (or the system, where config says campaigns
+ * launch themselves): created → launched, the bucket blessed → reprocessing, in one transaction. The campaign's mDST
+ * jobs (one per selected run × raw-file chunk, reading the blessed tag through an exported local database) are then
+ * created with idempotency keys, and the campaign is running; if that is interrupted, the campaign-progress tick
+ * finishes it.
+ */
+import type { Deps } from '../../deps.ts';
+import { conflict, forbidden, ruleViolation } from '../../domain/errors.ts';
+import { assertCampaignTransition } from '../../domain/reprocessing.ts';
+import type { Actor } from '../../domain/roles.ts';
+import { recordAudit } from '../audit/record-audit.ts';
+import { moveBucket } from './bucket-stage.ts';
+import { campaignView, findCampaign } from './campaigns.ts';
+import { planCampaignJobs } from './campaign-progress.ts';
+
+export async function launchCampaign(deps: Deps, actor: Actor, ref: string | number) {
+  if (actor.role !== 'data_production_manager') {
+    throw forbidden(`only the data-production manager launches reprocessing (${actor.user} acts as ${actor.role})`);
+  }
+  const c = await findCampaign(deps, ref);
+  assertCampaignTransition(c.state, 'launched');
+  const now = deps.clock.now();
+  await deps.prisma.$transaction(async (tx) => {
+    const bucket = await tx.bucket.findUniqueOrThrow({ where: { id: c.bucketId } });
+    if (bucket.stage !== 'blessed') throw ruleViolation(`bucket ${bucket.name} is ${bucket.stage}, not blessed`);
+    const r = await tx.reprocessingCampaign.updateMany({
+      where: { id: c.id, state: 'created' },
+      data: { state: 'launched', stateChangedAt: now, launchedAt: now, launchedBy: actor.user },
+    });
+    if (r.count === 0) throw conflict(`campaign ${c.id} was launched or aborted meanwhile`);
+    await moveBucket(deps, tx, { bucket, to: 'reprocessing', actor, reason: `reprocessing campaign ${c.id} launched with ${c.tagName}`, at: now });
+    await recordAudit(tx, actor, {
+      action: 'campaign.launch',
+      targetType: 'campaign',
+      targetId: c.id,
+      summary: `reprocessing campaign ${c.id} of ${bucket.name} launched with ${c.tagName}`,
+      details: { bucket: bucket.name, tag: c.tagName },
+      at: now,
+    });
+  });
+  deps.logger.info('campaign launched', { campaign: c.id, by: actor.user, tag: c.tagName });
+  try {
+    await planCampaignJobs(deps, c.id);
+  } catch (e) {
+    deps.logger.warn('campaign jobs not planned yet; the campaign tick retries', { campaign: c.id, error: (e as Error).message });
+  }
+  return campaignView(deps, await findCampaign(deps, c.id));
+}
