@@ -1,0 +1,244 @@
+/**
+ * Job bookkeeping benchmark: `npm run bench -- jobs [--keep]`.
+ *
+ * A closed bucket of 2,000 runs (12 raw files each) and 100,000 jobs for it (2,000 runs × 4 skims × 12 chunks of HLT
+ * skim + 2,000 × 2 other jobs), built with the production planner's job shapes (rendered commands, declared outputs,
+ * tag chains) and a no-op executor, then timed:
+ * - `register_jobs_per_s`: `createJobs` of the 100,000 jobs (INSERT … SELECT FROM unnest(…) in batches,
+ *   ON CONFLICT DO NOTHING on the idempotency key); target ≥ 20,000/s on PostgreSQL;
+ * - `reregister_jobs_per_s`: the same call again (every key exists: a repeated tick after a restart);
+ * - `plan_bucket_s`: the real planning path for the same bucket from runs and files in the database (the 96,000 skim
+ *   units found already registered, so nothing new is created);
+ * - `submit_jobs_per_s`: claiming and handing 10,000 jobs to the no-op executor through the job engine;
+ * - `bulk_abort_10k_s`: one bulk abort of the 10,000 jobs of 200 runs (target ≤ 1 s);
+ * - `progress_query_ms`: the bucket × step × state progress query over the 100,000 jobs (median of 7; target ≤ 100 ms),
+ *   after VACUUM ANALYZE as autovacuum leaves the table; `progress_query_before_vacuum_ms` right after the inserts.
+ * - `pg_ceiling_jobs_per_s` (PostgreSQL only): the same 100,000 rows inserted with the bare `pg` driver and the same
+ *   unnest statement into a copy of the job table with the same indexes, measured in the same run — what this machine
+ *   can do at that moment, to read `register_jobs_per_s` against (the machine is shared).
+ *
+ * Database: PostgreSQL when DATABASE_URL is set (a fresh database, dropped afterwards unless --keep) → bench/results/
+ * jobs.json; else embedded PGlite in memory → bench/results/jobs-pglite.json.
+ */
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { loadAppConfig } from '../src/config/app-config.ts';
+import { createDeps } from '../src/bootstrap.ts';
+import { openDatabase } from '../src/db/database.ts';
+import { createLogger } from '../src/observability/logger.ts';
+import { loadProductionConfig } from '../src/config/production-schema.ts';
+import { ROOT_DIR } from '../src/db/paths.ts';
+import { SYSTEM_ACTOR } from '../src/domain/roles.ts';
+import { jobForUnit, unitsForRun } from '../src/domain/production-plan.ts';
+import type { NewJob } from '../src/domain/new-job.ts';
+import type { Executor, ExecutorStatus, JobSpec } from '../src/executors/executor.ts';
+import { createJobs } from '../src/services/jobs/create-jobs.ts';
+import { submitDueJobs } from '../src/services/jobs/submit-jobs.ts';
+import { bulkAbort } from '../src/services/jobs/bulk-jobs.ts';
+import { bucketProgress } from '../src/services/production/progress.ts';
+import { planBucketProduction } from '../src/services/production/plan-production.ts';
+
+const RUNS = 2000;
+const FILES_PER_RUN = 12;
+const FIRST_RUN = 1000;
+const EXP = 12;
+
+function noopExecutor(): Executor & { submitted: number } {
+  let n = 0;
+  return {
+    name: 'noop',
+    capabilities: { arrays: true, enforcesMemory: false },
+    get submitted() {
+      return n;
+    },
+    async submit(specs: JobSpec[]) {
+      n += specs.length;
+      return specs.map((_, i) => `noop-${n - specs.length + i}`);
+    },
+    async poll(ids: string[]) {
+      return new Map<string, ExecutorStatus>(ids.map((id) => [id, { executorJobId: id, state: 'queued' }]));
+    },
+    async cancel() {},
+    async logs() {
+      return '';
+    },
+    async close() {},
+  };
+}
+
+async function freshPostgres(base: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `calibloop_bench_jobs_${Date.now()}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${name}"`);
+  await admin.end();
+  const u = new URL(base);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    drop: async () => {
+      const a = new pg.Client({ connectionString: base });
+      await a.connect();
+      await a.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await a.end();
+    },
+  };
+}
+
+const seconds = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e9;
+const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
+
+export async function main(args: string[]): Promise<void> {
+  const keep = args.includes('--keep');
+  const loadAtStart = loadavg().map((x) => round(x, 1));
+  const pgBase = process.env.DATABASE_URL;
+  const fresh = pgBase ? await freshPostgres(pgBase) : undefined;
+  const db = await openDatabase(fresh ? { url: fresh.url, migrate: true, poolSize: 10 } : { migrate: true });
+  const home = mkdtempSync(join(tmpdir(), 'calibloop-bench-jobs-'));
+  const executor = noopExecutor();
+  const config = loadAppConfig({ CALIBLOOP_HOME: home, CALIBLOOP_SCHEDULER: 'off', PORT: '0' });
+  const production = loadProductionConfig(join(ROOT_DIR, 'config', 'production.yaml'), home);
+  production.jobs.submitBatch = 5000;
+  production.jobs.maxInFlight = 1_000_000;
+  const deps = await createDeps(config, { db, logger: createLogger('warn'), executor, production });
+  const p = deps.prisma;
+  const log = (m: string) => process.stderr.write(`[bench jobs] ${m}\n`);
+  try {
+    log(`database: ${db.kind} ${db.location}`);
+    // a closed bucket of 2,000 runs with 12 raw files each, in set-based SQL
+    const bucket = await p.bucket.create({ data: { name: 'e12_bucket1', exp: EXP, seq: 1, firstRun: FIRST_RUN, lastRun: FIRST_RUN + RUNS - 1, stage: 'producing' } });
+    await p.$executeRawUnsafe(`
+      INSERT INTO "Run" (exp, run, type, "startTime", "endTime", luminosity, "eventsOnline", "eventsOffline", quality, source, "bucketId", "createdAt", "updatedAt")
+      SELECT ${EXP}, r, 'physics', now() - interval '30 days' + r * interval '1 hour', now() - interval '30 days' + r * interval '1 hour' + interval '55 minutes',
+             1.5, 24000, 24000, '{}'::jsonb, 'bench', ${bucket.id}, now(), now()
+      FROM generate_series(${FIRST_RUN}, ${FIRST_RUN + RUNS - 1}) r`);
+    await p.$executeRawUnsafe(`
+      INSERT INTO "RawFile" ("runId", path, status, size, checksum, events, "createdAt", "updatedAt")
+      SELECT ru.id, '/data/raw/e${EXP}/r' || ru.run || '/f' || f || '.b2raw', 'transferred', 90000000, '', 2000, now(), now()
+      FROM "Run" ru, generate_series(0, ${FILES_PER_RUN - 1}) f WHERE ru."bucketId" = ${bucket.id}`);
+
+    // 100,000 job specs in the shapes the planner makes them
+    const runs = await p.run.findMany({ where: { bucketId: bucket.id }, select: { exp: true, run: true, endTime: true, files: { select: { id: true, path: true, status: true } } }, orderBy: { run: 'asc' } });
+    const skimStep = production.steps.find((s) => s.name === 'hlt_skim')!;
+    const ctx = { bucketId: bucket.id, bucketName: bucket.name, dataDir: production.dataDir, jobsRoot: config.workDir, node: process.execPath, toolkit: join(ROOT_DIR, 'toolkit'), localdb: () => join(home, 'localdb'), tagChain: () => ['data_prompt_running'] };
+    const specs: NewJob[] = [];
+    for (const r of runs) {
+      const units = unitsForRun([skimStep], r, { now: new Date(), fileWaitHours: 6, skims: production.skims, jobs: new Map(), outputs: new Map() });
+      for (const u of units) specs.push(jobForUnit(skimStep, u, ctx));
+      for (const extra of ['dqm', 'lumi']) {
+        specs.push({ idempotencyKey: `bench_${extra}/-/e${r.exp}/r${r.run}`, step: `bench_${extra}`, bucketId: bucket.id, exp: r.exp, run: r.run, command: [process.execPath, '-e', '0'], inputs: [], outputs: [join(home, `${extra}-${r.run}.json`)] });
+      }
+    }
+    if (specs.length !== 100_000) throw new Error(`expected 100000 specs, built ${specs.length}`);
+
+    let t0 = process.hrtime.bigint();
+    const reg = await createJobs(deps, specs);
+    const registerS = seconds(t0);
+    if (reg.created !== 100_000) throw new Error(`registered ${reg.created}`);
+    log(`registered 100000 jobs in ${registerS.toFixed(2)} s`);
+    t0 = process.hrtime.bigint();
+    const again = await createJobs(deps, specs);
+    const reregisterS = seconds(t0);
+    if (again.created !== 0) throw new Error(`second registration created ${again.created}`);
+    log(`re-registered (all present) in ${reregisterS.toFixed(2)} s`);
+
+    t0 = process.hrtime.bigint();
+    const plan = await planBucketProduction(deps, bucket);
+    const planS = seconds(t0);
+    log(`planned the bucket (${plan.runs} runs, ${plan.created} new jobs) in ${planS.toFixed(2)} s`);
+
+    // progress over 100k jobs: median of 7 after one warm-up, right after the inserts ("cold": hint bits, no visibility
+    // map yet) and after VACUUM ANALYZE, which autovacuum does by itself after a bulk insert (then the progress index
+    // answers alone, index-only)
+    const progressMedian = async () => {
+      await bucketProgress(deps, bucket.name);
+      const times: number[] = [];
+      for (let i = 0; i < 7; i++) {
+        t0 = process.hrtime.bigint();
+        const pr = await bucketProgress(deps, bucket.name);
+        times.push(seconds(t0) * 1000);
+        if (pr.steps.reduce((a, s) => a + s.total, 0) !== 100_000) throw new Error('progress does not add up');
+      }
+      return times.sort((a, b) => a - b)[3];
+    };
+    const progressColdMs = await progressMedian();
+    await p.$executeRawUnsafe('VACUUM ANALYZE "Job"');
+    const progressMs = await progressMedian();
+    log(`progress query median ${progressMs.toFixed(1)} ms (before vacuum: ${progressColdMs.toFixed(1)} ms)`);
+
+    // submission through the engine: 10,000 jobs to the no-op executor
+    production.jobs.maxInFlight = 10_000;
+    t0 = process.hrtime.bigint();
+    const sub = await submitDueJobs(deps);
+    const submitS = seconds(t0);
+    if (sub.submitted !== 10_000) throw new Error(`submitted ${sub.submitted}`);
+    log(`submitted 10000 jobs in ${submitS.toFixed(2)} s`);
+
+    // bulk abort of the 10,000 jobs of 200 runs (the submitted ones are at the 'executor' too)
+    const lastRun = FIRST_RUN + RUNS - 1;
+    t0 = process.hrtime.bigint();
+    const ab = await bulkAbort(deps, SYSTEM_ACTOR, { filter: { bucket: bucket.name, runFrom: lastRun - 199, runTo: lastRun }, reason: 'bench' });
+    const abortS = seconds(t0);
+    if (ab.changed !== 10_000) throw new Error(`aborted ${ab.changed}`);
+    log(`aborted 10000 jobs in ${abortS.toFixed(3)} s`);
+
+    let ceiling: number | undefined;
+    if (fresh) {
+      await p.$executeRawUnsafe(`CREATE TABLE bench_job_ceiling (LIKE "Job" INCLUDING DEFAULTS INCLUDING INDEXES)`);
+      const c = new pg.Client({ connectionString: fresh.url });
+      await c.connect();
+      const now = new Date();
+      t0 = process.hrtime.bigint();
+      for (let i = 0; i < specs.length; i += 5000) {
+        const b = specs.slice(i, i + 5000);
+        await c.query(
+          `INSERT INTO bench_job_ceiling ("bucketId", step, variant, exp, run, chunk, "idempotencyKey", state, priority, "maxAttempts", command, inputs, outputs, "memoryMb", "timeLimitS", "tagChain", "createdAt", "updatedAt")
+           SELECT u.bucket, u.step, u.variant, u.exp, u.run, u.chunk, u.key, 'created', u.priority, u.max_attempts, u.command::jsonb, u.inputs::jsonb, u.outputs::jsonb, u.memory, u.time_limit, string_to_array(u.chain, chr(31)), $15, $15
+           FROM unnest($1::int[], $2::text[], $3::text[], $4::int[], $5::int[], $6::int[], $7::text[], $8::int[], $9::int[], $10::text[], $11::text[], $12::text[], $13::int[], $14::int[], $16::text[])
+             AS u(bucket, step, variant, exp, run, chunk, key, priority, max_attempts, command, inputs, outputs, memory, time_limit, chain)
+           ON CONFLICT ("idempotencyKey") DO NOTHING`,
+          [
+            b.map((j) => j.bucketId ?? null), b.map((j) => j.step), b.map((j) => j.variant ?? ''), b.map((j) => j.exp ?? null), b.map((j) => j.run ?? null), b.map((j) => j.chunk ?? 0),
+            b.map((j) => j.idempotencyKey), b.map((j) => j.priority ?? 0), b.map((j) => j.maxAttempts ?? 3), b.map((j) => JSON.stringify(j.command)), b.map((j) => JSON.stringify(j.inputs ?? [])),
+            b.map((j) => JSON.stringify(j.outputs ?? [])), b.map((j) => j.memoryMb ?? 1024), b.map((j) => j.timeLimitS ?? 3600), now, b.map((j) => (j.tagChain ?? []).join(String.fromCharCode(31))),
+          ],
+        );
+      }
+      ceiling = Math.round(specs.length / seconds(t0));
+      await c.end();
+      log(`bare pg driver ceiling: ${ceiling} rows/s`);
+    }
+
+    const result = {
+      benchmark: 'jobs',
+      database: db.kind === 'postgres' ? 'postgresql' : 'pglite',
+      date: new Date().toISOString(),
+      command: 'npm run bench -- jobs',
+      machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadavg_at_start: loadAtStart, loadavg_at_end: loadavg().map((x) => round(x, 1)) },
+      runs: RUNS,
+      jobs: 100_000,
+      register_s: round(registerS),
+      register_jobs_per_s: Math.round(100_000 / registerS),
+      reregister_jobs_per_s: Math.round(100_000 / reregisterS),
+      plan_bucket_s: round(planS),
+      submit_jobs_per_s: Math.round(10_000 / submitS),
+      bulk_abort_10k_s: round(abortS),
+      progress_query_ms: round(progressMs, 1),
+      progress_query_before_vacuum_ms: round(progressColdMs, 1),
+      ...(ceiling ? { pg_ceiling_jobs_per_s: ceiling, register_vs_ceiling: round(100_000 / registerS / ceiling, 2) } : {}),
+      targets: { register_jobs_per_s: '>= 20000 (PostgreSQL)', bulk_abort_10k_s: '<= 1', progress_query_ms: '<= 100' },
+    };
+    const dir = join(ROOT_DIR, 'bench', 'results');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, db.kind === 'postgres' ? 'jobs.json' : 'jobs-pglite.json');
+    writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+    process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+    log(`wrote ${file}`);
+  } finally {
+    await db.close();
+    if (fresh && !keep) await fresh.drop();
+    rmSync(home, { recursive: true, force: true });
+  }
+}

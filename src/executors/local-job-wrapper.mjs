@@ -1,0 +1,148 @@
+#!/usr/bin/env node
+// @ts-check
+/**
+ * The local executor's wrapper: runs one job attempt, detached from the server (own session and process group), and
+ * leaves its whole story in the attempt's work directory, so a server that was killed -9 and restarted recovers every
+ * outcome from files alone:
+ *
+ *   .spec.json   written by the server before launch: command, env, log path, memory and time limits
+ *   .launched    written by the server just before spawning this wrapper
+ *   .starts      one line appended per real start of the program (tests count these: exactly one per attempt)
+ *   .pid         this wrapper's pid (the process group to signal)
+ *   .exit        JSON {exitCode, signal, reason, detail, startedAt, finishedAt, peakRssMb}, written atomically at the end
+ *   .cancel      written by the server to cancel a job whose wrapper has not started yet
+ *
+ * It enforces the wall-clock limit (reason `timeout`) and samples the resident memory of the program's process tree
+ * (reason `out_of_memory` above the limit), since a plain process has no cgroup to do it.
+ * Usage: node local-job-wrapper.mjs <workDir>
+ */
+import { spawn } from 'node:child_process';
+import { appendFileSync, closeSync, existsSync, openSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const dir = process.argv[2];
+if (!dir) {
+  process.stderr.write('usage: local-job-wrapper.mjs <workDir>\n');
+  process.exit(2);
+}
+const spec = JSON.parse(readFileSync(join(dir, '.spec.json'), 'utf8'));
+
+/** @param {string} name @param {string} text */
+function writeAtomic(name, text) {
+  const tmp = join(dir, `.${name}.${process.pid}.tmp`);
+  writeFileSync(tmp, text);
+  renameSync(tmp, join(dir, name));
+}
+
+const startedAt = new Date();
+/** @type {string|null} */
+let reason = null;
+let detail = '';
+let peakRssKb = 0;
+let finished = false;
+
+/** @param {{exitCode: number|null, signal: string|null}} r */
+function finish(r) {
+  if (finished) return;
+  finished = true;
+  const out = {
+    exitCode: r.exitCode,
+    signal: r.signal,
+    reason: reason ?? 'exit',
+    detail: detail || (r.signal ? `signal ${r.signal}` : `exit ${r.exitCode}`),
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    peakRssMb: Math.round(peakRssKb / 1024),
+  };
+  writeAtomic('.exit', JSON.stringify(out) + '\n');
+  process.exit(0);
+}
+
+if (existsSync(join(dir, '.cancel'))) {
+  reason = 'cancelled';
+  detail = 'cancelled before start';
+  finish({ exitCode: null, signal: null });
+}
+
+writeAtomic('.pid', `${process.pid}\n`);
+appendFileSync(join(dir, '.starts'), `${startedAt.toISOString()} ${process.pid}\n`);
+
+const log = openSync(spec.logPath, 'a');
+const child = spawn(spec.command[0], spec.command.slice(1), {
+  cwd: dir,
+  env: { ...process.env, ...(spec.env ?? {}) },
+  stdio: ['ignore', log, log],
+});
+closeSync(log);
+
+/** @param {NodeJS.Signals} sig */
+function signalChild(sig) {
+  try {
+    child.kill(sig);
+  } catch {
+    // already gone
+  }
+}
+
+/** @param {string} why @param {string} text */
+function stop(why, text) {
+  if (reason) return;
+  reason = why;
+  detail = text;
+  signalChild('SIGTERM');
+  setTimeout(() => signalChild('SIGKILL'), 5000).unref();
+}
+
+child.on('error', (e) => {
+  detail = `cannot start ${spec.command[0]}: ${e.message}`;
+  finish({ exitCode: 127, signal: null });
+});
+child.on('exit', (code, signal) => finish({ exitCode: code, signal }));
+
+process.on('SIGTERM', () => stop('cancelled', 'cancelled'));
+process.on('SIGINT', () => stop('cancelled', 'cancelled'));
+
+if (spec.timeLimitS > 0) {
+  setTimeout(() => stop('timeout', `wall-clock limit of ${spec.timeLimitS} s reached`), spec.timeLimitS * 1000).unref();
+}
+
+/** @param {number} pid @returns {number[]} */
+function descendants(pid) {
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) {
+    try {
+      for (const tid of readdirSync(`/proc/${out[i]}/task`)) {
+        const kids = readFileSync(`/proc/${out[i]}/task/${tid}/children`, 'utf8').trim();
+        if (kids) out.push(...kids.split(/\s+/).map(Number));
+      }
+    } catch {
+      // process ended while we looked
+    }
+  }
+  return out;
+}
+
+/** @param {number} pid */
+function rssKb(pid) {
+  try {
+    const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+if (spec.memoryMb > 0 && existsSync('/proc/self/status')) {
+  const limitKb = spec.memoryMb * 1024;
+  const timer = setInterval(() => {
+    if (!child.pid || finished) return;
+    const kb = descendants(child.pid).reduce((s, p) => s + rssKb(p), 0);
+    peakRssKb = Math.max(peakRssKb, kb);
+    if (kb > limitKb && !reason) {
+      reason = 'out_of_memory';
+      detail = `resident memory ${Math.round(kb / 1024)} MiB over the limit of ${spec.memoryMb} MiB`;
+      signalChild('SIGKILL');
+    }
+  }, 200);
+  timer.unref();
+}

@@ -1,0 +1,83 @@
+/**
+ * Buckets: list, show, create, close, recover, progress and completeness. Reads need any token; changes are for the
+ * data-production manager (and admin; recovering a bucket that failed in a calibration stage is the calibration
+ * manager's, checked by the service).
+ */
+import { z } from 'zod';
+import type { Deps } from '../../deps.ts';
+import { defineRoute, type RouteTools } from '../route.ts';
+import { BUCKET_STAGE_LIST } from '../../domain/bucket-stages.ts';
+import { createBucket, CreateBucketSchema } from '../../services/buckets/create-bucket.ts';
+import { closeBucket, CloseBucketSchema } from '../../services/buckets/close-bucket.ts';
+import { recoverBucket } from '../../services/buckets/recover-bucket.ts';
+import { listBuckets, showBucket } from '../../services/buckets/query-buckets.ts';
+import { bucketProgress } from '../../services/production/progress.ts';
+import { bucketCompleteness } from '../../services/production/completeness.ts';
+
+const MANAGERS = ['data_production_manager', 'admin'] as const;
+const Name = z.object({ name: z.string().min(1).max(200) });
+
+export function registerProductionBucketRoutes(tools: RouteTools, deps: Deps): void {
+  defineRoute(
+    tools,
+    {
+      method: 'get',
+      path: '/buckets',
+      tag: 'buckets',
+      summary: 'List buckets with run and job counts',
+      auth: 'authenticated',
+      query: z.object({
+        exp: z.coerce.number().int().min(0).optional(),
+        stage: z.preprocess((v) => (typeof v === 'string' ? v.split(',') : v), z.array(z.enum(BUCKET_STAGE_LIST as [string, ...string[]]))).optional(),
+      }),
+    },
+    async ({ query }) => listBuckets(deps, query),
+  );
+  defineRoute(
+    tools,
+    { method: 'post', path: '/buckets', tag: 'buckets', summary: 'Create a bucket for a run range (closed at once when lastRun is given)', auth: MANAGERS, body: CreateBucketSchema, status: 201 },
+    async ({ body, actor }) => createBucket(deps, actor!, body),
+  );
+  defineRoute(
+    tools,
+    { method: 'get', path: '/buckets/:name', tag: 'buckets', summary: 'One bucket with its stage history', auth: 'authenticated', params: Name },
+    async ({ params }) => showBucket(deps, params.name),
+  );
+  defineRoute(
+    tools,
+    { method: 'post', path: '/buckets/:name/close', tag: 'buckets', summary: 'Close an open bucket', auth: MANAGERS, params: Name, body: CloseBucketSchema, status: 200 },
+    async ({ params, body, actor }) => closeBucket(deps, actor!, params.name, body),
+  );
+  defineRoute(
+    tools,
+    {
+      method: 'post',
+      path: '/buckets/:name/recover',
+      tag: 'buckets',
+      summary: 'Bring a failed bucket back to the stage it failed in',
+      auth: ['data_production_manager', 'calibration_manager', 'admin'],
+      params: Name,
+      body: z.strictObject({ reason: z.string().min(1).max(500) }),
+      status: 200,
+    },
+    async ({ params, body, actor }) => recoverBucket(deps, actor!, params.name, body.reason),
+  );
+  defineRoute(
+    tools,
+    { method: 'get', path: '/buckets/:name/progress', tag: 'buckets', summary: 'Jobs per step × state with percentages, events in/out, failures by error class', auth: 'authenticated', params: Name },
+    async ({ params }) => bucketProgress(deps, params.name),
+  );
+  defineRoute(
+    tools,
+    {
+      method: 'get',
+      path: '/buckets/:name/completeness',
+      tag: 'buckets',
+      summary: 'Runs per completeness status per step, and what is missing for each incomplete run',
+      auth: 'authenticated',
+      params: Name,
+      query: z.object({ step: z.string().optional() }),
+    },
+    async ({ params, query }) => bucketCompleteness(deps, params.name, query.step),
+  );
+}

@@ -1,0 +1,88 @@
+/**
+ * Runs and run sources. Reads need any token (production bookkeeping is not public like conditions); importing and
+ * polling are for the data-production manager (and admin).
+ */
+import { z } from 'zod';
+import type { Deps } from '../../deps.ts';
+import { defineRoute, type RouteTools } from '../route.ts';
+import { RunListSchema } from '../../domain/run-list.ts';
+import { importRuns } from '../../services/runs/import-runs.ts';
+import { listRuns, listRunSourceItems, showRun } from '../../services/runs/query-runs.ts';
+import { pollRunSources } from '../../services/runs/poll-run-sources.ts';
+import { runCompleteness } from '../../services/production/completeness.ts';
+
+const MANAGERS = ['data_production_manager', 'admin'] as const;
+const RunParams = z.object({ exp: z.coerce.number().int().min(0), run: z.coerce.number().int().min(0) });
+const bool = z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean()).optional();
+
+export function registerProductionRunRoutes(tools: RouteTools, deps: Deps): void {
+  defineRoute(
+    tools,
+    {
+      method: 'get',
+      path: '/runs',
+      tag: 'runs',
+      summary: 'List runs (filters: exp, run range, bucket, type, flagged)',
+      auth: 'authenticated',
+      query: z.object({
+        exp: z.coerce.number().int().min(0).optional(),
+        fromRun: z.coerce.number().int().min(0).optional(),
+        toRun: z.coerce.number().int().min(0).optional(),
+        bucket: z.string().optional(),
+        type: z.string().optional(),
+        flagged: bool,
+        limit: z.coerce.number().int().min(1).max(10_000).optional(),
+        offset: z.coerce.number().int().min(0).optional(),
+      }),
+    },
+    async ({ query }) => listRuns(deps, query),
+  );
+  defineRoute(
+    tools,
+    { method: 'get', path: '/runs/:exp/:run', tag: 'runs', summary: 'One run with its raw files', auth: 'authenticated', params: RunParams },
+    async ({ params }) => showRun(deps, params.exp, params.run),
+  );
+  defineRoute(
+    tools,
+    {
+      method: 'get',
+      path: '/runs/:exp/:run/completeness',
+      tag: 'runs',
+      summary: 'Is the run complete for each production step, and what is missing (with reasons)',
+      auth: 'authenticated',
+      params: RunParams,
+      query: z.object({ step: z.string().optional() }),
+    },
+    async ({ params, query }) => runCompleteness(deps, params.exp, params.run, query.step),
+  );
+  defineRoute(
+    tools,
+    {
+      method: 'post',
+      path: '/runs/import',
+      tag: 'runs',
+      summary: 'Import a run list (docs/contracts.md format); all or nothing',
+      auth: MANAGERS,
+      body: RunListSchema,
+      status: 200,
+    },
+    async ({ body, actor }) => importRuns(deps, actor!, body),
+  );
+  defineRoute(
+    tools,
+    {
+      method: 'get',
+      path: '/run-sources',
+      tag: 'runs',
+      summary: 'What the run sources read: one entry per run-list file or HTTP poll, with what was wrong',
+      auth: 'authenticated',
+      query: z.object({ source: z.string().optional(), status: z.enum(['ok', 'error']).optional(), limit: z.coerce.number().int().min(1).max(5000).optional() }),
+    },
+    async ({ query }) => listRunSourceItems(deps, query),
+  );
+  defineRoute(
+    tools,
+    { method: 'post', path: '/run-sources/poll', tag: 'runs', summary: 'Poll the run sources now', auth: MANAGERS, status: 200 },
+    async () => ({ items: await pollRunSources(deps) }),
+  );
+}

@@ -1,0 +1,150 @@
+/**
+ * Export a tag chain as a basf2 local database: `database.txt` plus `dbstore_<name>_rev_<revision>.root` files.
+ *
+ * The chain is flattened by priority first (src/domain/tag-merge.ts), so the file has no overlaps and reads exactly
+ * like the chain. With (exp, run) it is a job-ready database for that run: only the payloads valid there, each with the
+ * interval over which that same payload stays the chain's answer for its name.
+ */
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { z } from 'zod';
+import type { Deps } from '../../deps.ts';
+import { invalid, notFound } from '../../domain/errors.ts';
+import { covers, MAX_EXP, MAX_RUN } from '../../domain/iov.ts';
+import { assertServable } from '../../domain/tag-states.ts';
+import { mergeByPriority } from '../../domain/tag-merge.ts';
+import { DATABASE_FILE, formatDatabaseTxt, payloadFileName } from '../../domain/localdb-format.ts';
+import { AsOfSchema, TagNameSchema } from './support/schemas.ts';
+import { aliveAt } from './support/iovs.ts';
+import { payloadUrl } from './support/payloads.ts';
+
+export const LocalDbPlanSchema = z
+  .object({
+    tags: z.array(TagNameSchema).min(1).max(20),
+    exp: z.number().int().min(0).max(MAX_EXP).optional(),
+    run: z.number().int().min(0).max(MAX_RUN).optional(),
+    asOf: z.date().optional(),
+  })
+  .refine((v) => (v.exp === undefined) === (v.run === undefined), { message: 'give both exp and run, or neither', path: ['run'] });
+export type LocalDbPlanInput = z.input<typeof LocalDbPlanSchema>;
+
+export const LocalDbPlanQuerySchema = z.object({
+  exp: z.coerce.number().int().min(0).max(MAX_EXP).optional(),
+  run: z.coerce.number().int().min(0).max(MAX_RUN).optional(),
+  asOf: AsOfSchema,
+});
+
+export interface LocalDbEntry {
+  name: string;
+  revision: number;
+  firstExp: number;
+  firstRun: number;
+  finalExp: number;
+  finalRun: number;
+  tag: string;
+  md5: string;
+  sha256: string;
+  size: number;
+  url: string;
+  file: string;
+  storageKey: string;
+}
+
+export interface LocalDbPlan {
+  tags: string[];
+  /** every tag of the chain is PUBLISHED: the plan never changes */
+  immutable: boolean;
+  exp: number | null;
+  run: number | null;
+  asOf: Date | null;
+  entries: LocalDbEntry[];
+}
+
+interface Row {
+  name: string;
+  revision: number;
+  firstExp: number;
+  firstRun: number;
+  finalExp: number;
+  finalRun: number;
+  md5: string;
+  sha256: string;
+  size: bigint;
+  storageKey: string;
+}
+
+export async function localDbPlan(deps: Deps, raw: LocalDbPlanInput): Promise<LocalDbPlan> {
+  const input = LocalDbPlanSchema.parse(raw);
+  const sources = [];
+  let immutable = true;
+  for (const name of input.tags) {
+    const tags = await deps.prisma.$queryRaw<Array<{ id: number; state: string }>>`SELECT id, state FROM "GlobalTag" WHERE name = ${name}`;
+    if (!tags.length) throw notFound(`global tag ${name}`);
+    assertServable(name, tags[0].state as never);
+    if (tags[0].state !== 'PUBLISHED') immutable = false;
+    const rows = await deps.prisma.$queryRaw<Row[]>`SELECT i.name, i.revision, i."firstExp", i."firstRun", i."finalExp", i."finalRun", p.md5, p.sha256, p.size, p."storageKey"
+      FROM "Iov" i JOIN "Payload" p ON p.id = i."payloadId"
+      WHERE i."tagId" = ${tags[0].id} AND ${aliveAt(input.asOf)}`;
+    sources.push({ entries: rows.map((r) => ({ ...r, tag: name })) });
+  }
+  let merged = mergeByPriority(sources);
+  if (input.exp !== undefined) merged = merged.filter((m) => covers(m, input.exp!, input.run!));
+  return {
+    tags: input.tags,
+    immutable,
+    exp: input.exp ?? null,
+    run: input.run ?? null,
+    asOf: input.asOf ?? null,
+    entries: merged.map((m) => ({
+      name: m.name,
+      revision: m.revision,
+      firstExp: m.firstExp,
+      firstRun: m.firstRun,
+      finalExp: m.finalExp,
+      finalRun: m.finalRun,
+      tag: m.tag,
+      md5: m.md5,
+      sha256: m.sha256,
+      size: Number(m.size),
+      url: payloadUrl(m.name, m.revision),
+      file: payloadFileName(m.name, m.revision),
+      storageKey: m.storageKey,
+    })),
+  };
+}
+
+export function databaseTxtFor(plan: LocalDbPlan, now: Date): string {
+  const header = [
+    `basf2 local database exported by calibloop at ${now.toISOString()}`,
+    `tag chain (highest priority first): ${plan.tags.join(' ')}`,
+    ...(plan.exp !== null ? [`only the payloads valid for exp ${plan.exp} run ${plan.run}`] : []),
+    ...(plan.asOf ? [`as of ${plan.asOf.toISOString()}`] : []),
+  ];
+  return formatDatabaseTxt(plan.entries, header);
+}
+
+export interface ExportLocalDbInput extends LocalDbPlanInput {
+  /** directory to write into (created if needed) */
+  dir: string;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export async function exportLocalDb(deps: Deps, input: ExportLocalDbInput): Promise<{ dir: string; database: string; files: number; bytes: number; entries: number }> {
+  const plan = await localDbPlan(deps, input);
+  if (!input.dir) throw invalid('no output directory', [{ path: 'dir', message: 'required' }]);
+  mkdirSync(input.dir, { recursive: true });
+  const files = new Map<string, LocalDbEntry>();
+  for (const e of plan.entries) files.set(e.file, e);
+  let bytes = 0;
+  let done = 0;
+  for (const [file, e] of files) {
+    await pipeline(deps.payloadStore.open(e.storageKey), createWriteStream(join(input.dir, file)));
+    bytes += e.size;
+    input.onProgress?.(++done, files.size);
+  }
+  const database = join(input.dir, DATABASE_FILE);
+  await writeFile(database, databaseTxtFor(plan, deps.clock.now()));
+  return { dir: input.dir, database, files: files.size, bytes, entries: plan.entries.length };
+}

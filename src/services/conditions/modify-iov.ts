@@ -1,0 +1,65 @@
+/**
+ * Change the interval of an IoV of an OPEN tag. The row is not updated: it is removed and a new row with the new
+ * interval inserted, so reads as of an earlier time still see the old interval. The answer carries the new id.
+ */
+import { z } from 'zod';
+import type { Deps } from '../../deps.ts';
+import type { Actor } from '../../domain/roles.ts';
+import { notFound } from '../../domain/errors.ts';
+import { formatIov, overlaps } from '../../domain/iov.ts';
+import { assertIovsEditable } from '../../domain/tag-states.ts';
+import { recordAudit } from '../audit/record-audit.ts';
+import { IovSchema, ReasonSchema, TagNameSchema } from './support/schemas.ts';
+import { inTransaction, type TxOption } from './support/transaction.ts';
+import { bumpVersion, lockTag } from './support/tags.ts';
+import { findIov, insertIovs, iovView, listIovs, pickIov, type IovView } from './support/iovs.ts';
+import { appendEvents } from './support/events.ts';
+import { overlapError } from './add-iov.ts';
+
+export const ModifyIovSchema = z.object({
+  tag: TagNameSchema,
+  id: z.number().int().positive(),
+  iov: IovSchema,
+  allowOverlap: z.boolean().default(false),
+  reason: ReasonSchema,
+});
+export type ModifyIovInput = z.input<typeof ModifyIovSchema>;
+
+export async function modifyIov(deps: Deps, actor: Actor, raw: ModifyIovInput, opts: TxOption = {}): Promise<IovView & { replaces: number }> {
+  const input = ModifyIovSchema.parse(raw);
+  const now = deps.clock.now();
+  return inTransaction(
+    deps,
+    async (tx) => {
+      const tag = await lockTag(tx, input.tag);
+      assertIovsEditable(tag.name, tag.state);
+      const old = await findIov(tx, tag.id, input.id);
+      if (!old || old.removedAt) throw notFound(`live IoV ${input.id} in tag ${tag.name}`);
+      const next = { ...pickIov(input.iov), name: old.name, revision: old.revision, payloadId: old.payloadId };
+      if (!input.allowOverlap) {
+        const others = (await listIovs(tx, tag.id, { name: old.name })).filter((r) => r.id !== old.id && overlaps(r, next));
+        if (others.length) {
+          throw overlapError(
+            tag.name,
+            others.map((o) => ({ name: old.name, revision: old.revision, iov: formatIov(next), with: { id: o.id, revision: o.revision, iov: formatIov(o) } })),
+          );
+        }
+      }
+      await tx.$executeRaw`UPDATE "Iov" SET "removedAt" = ${now}, "removedBy" = ${actor.user} WHERE id = ${old.id} AND "removedAt" IS NULL`;
+      const [id] = await insertIovs(tx, tag.id, [next], now, actor.user);
+      const details = { oldIovId: old.id, newIovId: id, name: old.name, revision: old.revision, from: formatIov(old), to: formatIov(next) };
+      await appendEvents(tx, tag.id, [{ kind: 'iov.modify', details }], now, actor, input.reason);
+      await bumpVersion(tx, tag.id, now);
+      await recordAudit(tx, actor, {
+        action: 'iov.modify',
+        targetType: 'tag',
+        targetId: tag.name,
+        summary: `${tag.name}: ${old.name} r${old.revision} [${formatIov(old)}] -> [${formatIov(next)}]`,
+        details: { ...details, reason: input.reason },
+        at: now,
+      });
+      return { ...iovView({ ...next, id, tagId: tag.id, insertedAt: now, insertedBy: actor.user, removedAt: null, removedBy: null }), replaces: old.id };
+    },
+    opts,
+  );
+}

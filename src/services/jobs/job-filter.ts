@@ -1,0 +1,79 @@
+/**
+ * The job selection of list and bulk operations (by bucket, step, variant, run range, state, error class, ids), as
+ * one zod schema for HTTP and CLI and one SQL WHERE fragment for set-based statements.
+ */
+import { z } from 'zod';
+import { Prisma } from '../../db/generated/client.ts';
+import type { Deps } from '../../deps.ts';
+import { ERROR_CLASS_LIST } from '../../domain/error-classes.ts';
+import { invalid, notFound } from '../../domain/errors.ts';
+import { JOB_STATE_LIST } from '../../domain/job-states.ts';
+
+const list = <T extends z.ZodType>(item: T) =>
+  z.preprocess((v) => (typeof v === 'string' ? v.split(',').filter(Boolean) : v), z.array(item).min(1)).optional();
+
+export const JobFilterSchema = z.object({
+  bucket: z.string().min(1).optional().describe('bucket name'),
+  step: list(z.string().min(1)).describe('step name(s)'),
+  variant: list(z.string()).describe('variant(s): skim name, calibration, …'),
+  exp: z.coerce.number().int().min(0).optional(),
+  runFrom: z.coerce.number().int().min(0).optional().describe('first run (inclusive)'),
+  runTo: z.coerce.number().int().min(0).optional().describe('last run (inclusive)'),
+  state: list(z.enum(JOB_STATE_LIST as [string, ...string[]])).describe('state(s)'),
+  errorClass: list(z.enum(ERROR_CLASS_LIST as [string, ...string[]])).describe('error class(es)'),
+  ids: list(z.coerce.number().int().positive()).describe('job ids'),
+  campaignId: z.coerce.number().int().optional(),
+  calibrationRunId: z.coerce.number().int().optional(),
+});
+export type JobFilter = z.infer<typeof JobFilterSchema>;
+
+/** Resolves names and builds the WHERE fragment (column names of table alias-free "Job"). */
+export async function jobFilterSql(deps: Pick<Deps, 'prisma'>, f: JobFilter): Promise<Prisma.Sql> {
+  const parts: Prisma.Sql[] = [];
+  if (f.bucket) {
+    const b = await deps.prisma.bucket.findUnique({ where: { name: f.bucket }, select: { id: true } });
+    if (!b) throw notFound(`bucket ${f.bucket}`);
+    parts.push(Prisma.sql`"bucketId" = ${b.id}`);
+  }
+  if (f.step) parts.push(Prisma.sql`step = ANY(${f.step}::text[])`);
+  if (f.variant) parts.push(Prisma.sql`variant = ANY(${f.variant}::text[])`);
+  if (f.exp !== undefined) parts.push(Prisma.sql`exp = ${f.exp}`);
+  if (f.runFrom !== undefined) parts.push(Prisma.sql`run >= ${f.runFrom}`);
+  if (f.runTo !== undefined) parts.push(Prisma.sql`run <= ${f.runTo}`);
+  if (f.state) parts.push(Prisma.sql`state = ANY(${f.state}::text[])`);
+  if (f.errorClass) parts.push(Prisma.sql`"errorClass" = ANY(${f.errorClass}::text[])`);
+  if (f.ids) parts.push(Prisma.sql`id = ANY(${f.ids}::int[])`);
+  if (f.campaignId !== undefined) parts.push(Prisma.sql`"campaignId" = ${f.campaignId}`);
+  if (f.calibrationRunId !== undefined) parts.push(Prisma.sql`"calibrationRunId" = ${f.calibrationRunId}`);
+  return parts.length ? Prisma.join(parts, ' AND ') : Prisma.sql`TRUE`;
+}
+
+/** Bulk operations must say what they touch: an empty filter would hit every job ever made. */
+export function assertNarrowed(f: JobFilter): void {
+  const { state: _s, errorClass: _e, ...scope } = f;
+  if (Object.values(scope).every((v) => v === undefined)) {
+    throw invalid('a bulk operation needs a scope: bucket, step, run range, exp, ids, campaign or calibration run', [{ path: 'body.filter', message: 'no scope given' }]);
+  }
+}
+
+/** Prisma `where` for reads (list). */
+export async function jobFilterWhere(deps: Pick<Deps, 'prisma'>, f: JobFilter): Promise<Prisma.JobWhereInput> {
+  let bucketId: number | undefined;
+  if (f.bucket) {
+    const b = await deps.prisma.bucket.findUnique({ where: { name: f.bucket }, select: { id: true } });
+    if (!b) throw notFound(`bucket ${f.bucket}`);
+    bucketId = b.id;
+  }
+  return {
+    ...(bucketId !== undefined ? { bucketId } : {}),
+    ...(f.step ? { step: { in: f.step } } : {}),
+    ...(f.variant ? { variant: { in: f.variant } } : {}),
+    ...(f.exp !== undefined ? { exp: f.exp } : {}),
+    ...(f.runFrom !== undefined || f.runTo !== undefined ? { run: { ...(f.runFrom !== undefined ? { gte: f.runFrom } : {}), ...(f.runTo !== undefined ? { lte: f.runTo } : {}) } } : {}),
+    ...(f.state ? { state: { in: f.state } } : {}),
+    ...(f.errorClass ? { errorClass: { in: f.errorClass } } : {}),
+    ...(f.ids ? { id: { in: f.ids } } : {}),
+    ...(f.campaignId !== undefined ? { campaignId: f.campaignId } : {}),
+    ...(f.calibrationRunId !== undefined ? { calibrationRunId: f.calibrationRunId } : {}),
+  };
+}

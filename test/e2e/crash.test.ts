@@ -1,0 +1,159 @@
+/**
+ * The crash test: the real server (`node bin/calibloop.js serve`) runs production on the local executor, is killed
+ * with SIGKILL while jobs are running, and is started again on the same state directory (and database). Every job
+ * must end in a final state exactly once, no program may start twice, and nothing may be lost.
+ * Runs on embedded PGlite by default, on a fresh PostgreSQL database when DATABASE_URL is set.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { ROOT_DIR } from '../../src/db/paths.ts';
+import { createTestDatabase } from '../helpers/db.ts';
+import { generateRuns, testProductionFile, waitFor } from '../helpers/production-support.ts';
+
+const home = mkdtempSync(join(tmpdir(), 'calibloop-crash-'));
+const logs: string[][] = [];
+let server: ChildProcess | undefined;
+let database: Awaited<ReturnType<typeof createTestDatabase>> | undefined;
+let env: Record<string, string>;
+let corrupt: string[] = [];
+
+before(async () => {
+  if (process.env.DATABASE_URL) database = await createTestDatabase();
+  const productionFile = testProductionFile(join(home, 'config'), {
+    buckets: { auto_open: true, run_types: ['physics'], max_runs: 4, max_duration_hours: null, max_luminosity_pb: null, idle_hours: null },
+    schedule: { run_sources: '* * * * * *', buckets: '* * * * * *', production: '* * * * * *', lease_s: 2 },
+  });
+  mkdirSync(join(home, 'no-calibrations'), { recursive: true });
+  env = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? home,
+    CALIBLOOP_HOME: home,
+    PORT: '0',
+    CALIBLOOP_PRODUCTION_FILE: productionFile,
+    CALIBLOOP_CALIBRATIONS_DIR: join(home, 'no-calibrations'),
+    CALIBLOOP_LOCAL_CONCURRENCY: '2',
+    LOG_LEVEL: 'info',
+    ...(database?.url ? { DATABASE_URL: database.url } : {}),
+  };
+  // the DAQ drops 4 runs × 3 files into the run-source directory; run 2 has one corrupt file
+  ({ corrupt } = generateRuns(home, { firstRun: 1, lastRun: 4, filesPerRun: 3, eventsPerFile: 2500, corruptRuns: [2], corruptFraction: 0.34 }));
+});
+
+after(async () => {
+  if (server && server.exitCode === null) {
+    server.kill('SIGTERM');
+    await new Promise((r) => server!.once('exit', r));
+  }
+  // no job process may outlive the test
+  await waitFor('every job process to end', () => attemptDirs().every((d) => !existsSync(join(d, '.launched')) || existsSync(join(d, '.exit'))), { timeoutMs: 60_000 });
+  if (database) await database.close();
+  rmSync(home, { recursive: true, force: true });
+});
+
+function startServer(): ChildProcess {
+  const lines: string[] = [];
+  logs.push(lines);
+  const child = spawn(process.execPath, [join(ROOT_DIR, 'bin', 'calibloop.js'), 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let buf = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    buf += d.toString();
+    const parts = buf.split('\n');
+    buf = parts.pop()!;
+    lines.push(...parts);
+  });
+  child.stderr!.on('data', (d: Buffer) => lines.push(d.toString()));
+  return child;
+}
+
+/** A short-lived connection: PostgreSQL, or the server's PGlite shared on its socket. */
+async function query<T>(sql: string): Promise<T[]> {
+  const client = database?.url ? new pg.Client({ connectionString: database.url }) : new pg.Client({ host: join(home, 'run'), port: 5432, user: 'postgres', database: 'postgres' });
+  await client.connect();
+  try {
+    return (await client.query(sql)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+function attemptDirs(): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    if (!existsSync(d)) return;
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (!e.isDirectory()) continue;
+      const p = join(d, e.name);
+      if (/^a\d+$/.test(e.name) && existsSync(join(p, '.spec.json'))) out.push(p);
+      else walk(p);
+    }
+  };
+  walk(join(home, 'jobs'));
+  return out;
+}
+
+const startsIn = (dir: string) => (existsSync(join(dir, '.starts')) ? readFileSync(join(dir, '.starts'), 'utf8').trim().split('\n').length : 0);
+
+test('when the server is killed -9 during production and started again, then every job ends once, none starts twice, nothing is lost', async (t) => {
+  server = startServer();
+  const counts = await waitFor(
+    'production to be under way (some jobs done, some running)',
+    async () => {
+      const rows = await query<{ state: string; n: number }>(`SELECT state, count(*)::int AS n FROM "Job" GROUP BY state`);
+      const by = Object.fromEntries(rows.map((r) => [r.state, r.n]));
+      const alive = attemptDirs().some((d) => existsSync(join(d, '.pid')) && !existsSync(join(d, '.exit')));
+      return (by.succeeded ?? 0) >= 2 && (by.running ?? 0) + (by.submitted ?? 0) >= 1 && alive ? by : undefined;
+    },
+    { timeoutMs: 180_000, intervalMs: 150 },
+  );
+  server.kill('SIGKILL');
+  await new Promise((r) => server!.once('exit', r));
+  const runningAtKill = attemptDirs().filter((d) => existsSync(join(d, '.launched')) && !existsSync(join(d, '.exit'))).length;
+
+  server = startServer();
+  await waitFor(
+    'the bucket to be produced after the restart',
+    async () => {
+      const [b] = await query<{ stage: string }>(`SELECT stage FROM "Bucket" WHERE name = 'e12_bucket1'`);
+      return b && !['open', 'closed', 'producing'].includes(b.stage);
+    },
+    { timeoutMs: 300_000, intervalMs: 300 },
+  );
+
+  const jobs = await query<{ id: number; idempotencyKey: string; state: string; attempts: number; errorClass: string | null; run: number; workDir: string }>(
+    `SELECT id, "idempotencyKey", state, attempts, "errorClass", run, "workDir" FROM "Job" WHERE step IN ('hlt_skim', 'cdst') ORDER BY id`,
+  );
+  // nothing lost: every unit of 4 runs × 2 skims (3 files each, one corrupt in run 2) and every cDST exists
+  assert.equal(jobs.filter((j) => j.idempotencyKey.startsWith('hlt_skim/')).length, 4 * 3 * 2);
+  assert.equal(jobs.filter((j) => j.idempotencyKey.startsWith('cdst/')).length, 4 * 2);
+  // every job final, and failures only where the input is corrupt
+  assert.deepEqual(jobs.filter((j) => !['succeeded', 'failed'].includes(j.state)), []);
+  const failed = jobs.filter((j) => j.state === 'failed');
+  assert.equal(failed.length, 2);
+  assert.ok(failed.every((j) => j.errorClass === 'input' && j.run === 2));
+  // no job was submitted twice: one attempt each, and each attempt's program started exactly once
+  assert.deepEqual(jobs.filter((j) => j.attempts !== 1).map((j) => j.idempotencyKey), []);
+  const dirs = attemptDirs();
+  assert.equal(dirs.length, jobs.length);
+  for (const d of dirs) assert.equal(startsIn(d), 1, `${d} started ${startsIn(d)} times`);
+  // every job reached a final state exactly once: one recorded outcome per attempt, one registration per output
+  const outcomes = await query<{ jobId: number; n: number }>(`SELECT "jobId", count(*)::int AS n FROM "JobAttempt" GROUP BY "jobId"`);
+  assert.equal(outcomes.length, jobs.length);
+  assert.ok(outcomes.every((o) => o.n === 1));
+  const finals = new Map<number, number>();
+  for (const line of logs.flat()) {
+    if (!line.startsWith('{')) continue;
+    const l = JSON.parse(line);
+    if (l.message === 'job state' && ['succeeded', 'failed', 'cancelled'].includes(l.to)) finals.set(l.jobId, (finals.get(l.jobId) ?? 0) + 1);
+  }
+  assert.ok([...finals.values()].every((n) => n === 1), 'no job logged a final state twice');
+  const outputs = await query<{ step: string; n: number }>(`SELECT step, count(*)::int AS n FROM "OutputFile" GROUP BY step ORDER BY step`);
+  assert.deepEqual(outputs, [{ step: 'cdst', n: 8 }, { step: 'hlt_skim', n: 22 }]);
+  const flagged = await query<{ path: string }>(`SELECT path FROM "RawFile" WHERE status = 'corrupt'`);
+  assert.deepEqual(flagged.map((f) => f.path), corrupt);
+  t.diagnostic(`at the kill: ${JSON.stringify(counts)}; ${runningAtKill} job process(es) alive and adopted by the restarted server`);
+});

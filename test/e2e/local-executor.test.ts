@@ -1,0 +1,123 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LocalExecutor } from '../../src/executors/local-executor.ts';
+import type { JobSpec } from '../../src/executors/executor.ts';
+import { TOOLKIT, waitFor } from '../helpers/production-support.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'local-exec-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+let n = 0;
+
+function spec(args: string[], o: Partial<JobSpec> = {}): JobSpec {
+  const dir = join(root, `job${++n}`);
+  return { key: `test/${n}#a1`, command: [process.execPath, TOOLKIT, 'stress', ...args], workDir: dir, memoryMb: 2048, timeLimitS: 60, logPath: join(dir, 'job.log'), ...o };
+}
+
+const starts = (id: string) => (existsSync(join(id, '.starts')) ? readFileSync(join(id, '.starts'), 'utf8').trim().split('\n').length : 0);
+
+async function final(ex: LocalExecutor, id: string) {
+  return waitFor(`job ${id} to end`, async () => {
+    const s = (await ex.poll([id])).get(id)!;
+    return ['succeeded', 'failed', 'cancelled', 'lost'].includes(s.state) ? s : undefined;
+  });
+}
+
+test('when a job exits 0, then poll reports succeeded with its times, the log holds its summary, and it started once', async () => {
+  const ex = new LocalExecutor({ concurrency: 2 });
+  const out = join(root, 'out1.txt');
+  const [id] = await ex.submit([spec(['--output', out])]);
+  const s = await final(ex, id);
+  assert.equal(s.state, 'succeeded');
+  assert.equal(s.exitCode, 0);
+  assert.ok(s.startedAt && s.finishedAt);
+  assert.match(await ex.logs(id, join(id, 'job.log')), /"outputs"/);
+  assert.ok(existsSync(out));
+  assert.equal(starts(id), 1);
+});
+
+test('when more jobs are submitted than the concurrency limit, then at most that many run at once', async () => {
+  const ex = new LocalExecutor({ concurrency: 2 });
+  const ids = await ex.submit([0, 1, 2, 3].map(() => spec(['--sleep-s', '0.6'])));
+  let maxRunning = 0;
+  await waitFor('all four to finish', async () => {
+    const st = await ex.poll(ids);
+    const states = [...st.values()].map((s) => s.state);
+    maxRunning = Math.max(maxRunning, states.filter((s) => s === 'running').length);
+    return states.every((s) => s === 'succeeded');
+  });
+  assert.ok(maxRunning <= 2, `ran ${maxRunning} at once`);
+  assert.ok(maxRunning >= 1);
+  for (const id of ids) assert.equal(starts(id), 1);
+});
+
+test('when the same key is submitted again (a crash between claim and record), then the program does not start twice', async () => {
+  const ex = new LocalExecutor({ concurrency: 2 });
+  const s = spec(['--sleep-s', '0.3']);
+  const [a] = await ex.submit([s]);
+  const [b] = await ex.submit([s]);
+  assert.equal(a, b);
+  const again = new LocalExecutor({ concurrency: 2 });
+  const [c] = await again.submit([s]);
+  assert.equal(c, a);
+  await final(ex, a);
+  assert.equal(starts(a), 1);
+});
+
+test('when the executor is replaced (server restart), then the new one recovers running and queued jobs from their files', async () => {
+  const first = new LocalExecutor({ concurrency: 1 });
+  const ids = await first.submit([spec(['--sleep-s', '1']), spec(['--sleep-s', '0.2'])]);
+  await waitFor('the first to run', async () => (await first.poll([ids[0]])).get(ids[0])!.state === 'running');
+  await first.close(); // the old instance is gone: it starts nothing more
+  const second = new LocalExecutor({ concurrency: 1 });
+  const st = await second.poll(ids);
+  assert.equal(st.get(ids[0])!.state, 'running');
+  assert.equal(st.get(ids[1])!.state, 'queued');
+  for (const id of ids) assert.equal((await final(second, id)).state, 'succeeded');
+  for (const id of ids) assert.equal(starts(id), 1);
+});
+
+test('when a running job is cancelled, then it ends as cancelled; a queued one never starts', async () => {
+  const ex = new LocalExecutor({ concurrency: 1 });
+  const [a, b] = await ex.submit([spec(['--sleep-s', '30']), spec(['--sleep-s', '30'])]);
+  await waitFor('a to run', async () => (await ex.poll([a])).get(a)!.state === 'running');
+  await ex.cancel([b, a]);
+  assert.equal((await final(ex, a)).state, 'cancelled');
+  assert.equal((await final(ex, b)).state, 'cancelled');
+  assert.equal(starts(b), 0);
+});
+
+test('when a job runs past its time limit, then it is stopped with reason timeout', async () => {
+  const ex = new LocalExecutor({ concurrency: 1 });
+  const [id] = await ex.submit([spec(['--sleep-s', '30'], { timeLimitS: 1 })]);
+  const s = await final(ex, id);
+  assert.equal(s.state, 'failed');
+  assert.equal(s.reason, 'timeout');
+});
+
+test('when a job uses more memory than requested, then it is killed with reason out_of_memory', async () => {
+  const ex = new LocalExecutor({ concurrency: 1 });
+  const [id] = await ex.submit([spec(['--alloc-mb', '400', '--sleep-s', '3'], { memoryMb: 150 })]);
+  const s = await final(ex, id);
+  assert.equal(s.state, 'failed');
+  assert.equal(s.reason, 'out_of_memory');
+});
+
+test('when the wrapper is killed -9, then the job is reported lost', async () => {
+  const ex = new LocalExecutor({ concurrency: 1 });
+  const [id] = await ex.submit([spec(['--sleep-s', '30'])]);
+  await waitFor('pid file', () => existsSync(join(id, '.pid')));
+  const pid = Number(readFileSync(join(id, '.pid'), 'utf8'));
+  process.kill(-pid, 'SIGKILL');
+  const s = await final(ex, id);
+  assert.equal(s.state, 'lost');
+  assert.equal(s.reason, 'lost');
+});
+
+test('when an unknown id is polled, then it is lost', async () => {
+  const ex = new LocalExecutor({ concurrency: 1 });
+  const s = (await ex.poll([join(root, 'nothing-here')])).values().next().value!;
+  assert.equal(s.state, 'lost');
+});

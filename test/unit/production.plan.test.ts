@@ -1,0 +1,109 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { unitsForRun, jobForUnit, slotOf, type KnownJob, type PlanStep } from '../../src/domain/production-plan.ts';
+import { stepCompleteness } from '../../src/domain/completeness.ts';
+import { rawReadiness } from '../../src/domain/run-readiness.ts';
+
+const skim: PlanStep = { name: 'hlt_skim', kind: 'skim', input: 'raw', perSkim: true, chunkFiles: 2, command: ['{node}', 'skim', '{inputs}', '{skim}', '{output}'], output: '{bucket}/hlt_skim/{skim}/e{exp}_r{run}_c{chunk}.b2skim', memoryMb: 1000, timeLimitS: 60, maxAttempts: 3, priority: 1 };
+const cdst: PlanStep = { name: 'cdst', kind: 'cdst', input: 'hlt_skim', perSkim: true, chunkFiles: 1, command: ['{node}', 'cdst', '{inputs}', '{output}', '{localdb}'], output: '{bucket}/cdst/{skim}/e{exp}_r{run}.b2cdst', memoryMb: 2000, timeLimitS: 60, maxAttempts: 3, priority: 0 };
+const now = new Date('2026-11-02T00:00:00Z');
+const ended = new Date('2026-11-01T01:00:00Z');
+const files = (statuses: string[]) => statuses.map((status, i) => ({ id: i + 1, path: `/raw/e12_r5_f${i}.b2raw`, status }));
+const ctx = (jobs: KnownJob[] = [], outputs = new Map()) => ({ now, fileWaitHours: 6, skims: ['hlt_bhabha', 'hlt_hadron'], jobs: new Map(jobs.map((j) => [j.key, j])), outputs });
+const job = (id: number, key: string, state: string, extra: Partial<KnownJob> = {}): KnownJob => ({ id, key, state, attempts: 1, errorClass: null, errorMessage: null, ...extra });
+
+test('when a run has settled files, then there is one unit per skim × chunk with a stable key', () => {
+  const units = unitsForRun([skim], { exp: 12, run: 5, endTime: ended, files: files(['transferred', 'transferred', 'transferred']) }, ctx());
+  assert.deepEqual(units.map((u) => u.key), ['hlt_skim/hlt_bhabha/e12/r5/c0', 'hlt_skim/hlt_bhabha/e12/r5/c1', 'hlt_skim/hlt_hadron/e12/r5/c0', 'hlt_skim/hlt_hadron/e12/r5/c1']);
+  assert.ok(units.every((u) => u.status === 'to_plan'));
+  assert.deepEqual(units[0].inputs, ['/raw/e12_r5_f0.b2raw', '/raw/e12_r5_f1.b2raw']);
+  assert.deepEqual(units[1].inputs, ['/raw/e12_r5_f2.b2raw']);
+});
+
+test('when a file is still registered, then the run waits until file_wait_hours after its end, then goes without it', () => {
+  const run = { exp: 12, run: 5, endTime: ended, files: files(['transferred', 'registered']) };
+  assert.equal(rawReadiness(run, new Date('2026-11-01T03:00:00Z'), 6).ready, false);
+  const r = rawReadiness(run, new Date('2026-11-01T08:00:00Z'), 6);
+  assert.ok(r.ready && r.usable.length === 1 && /not transferred within 6 h/.test(r.excluded[0].reason));
+  assert.equal(rawReadiness({ ...run, endTime: null }, now, 6).ready, false);
+});
+
+test('when a file of a chunk is flagged corrupt after its job failed, then the rest of the chunk is planned under a new key and the failed job stays as history', () => {
+  const failed = job(7, 'hlt_skim/hlt_bhabha/e12/r5/c0', 'failed', { errorClass: 'input', errorMessage: 'input error: /raw/e12_r5_f1.b2raw is not a b2raw file' });
+  const f = files(['transferred', 'corrupt']);
+  const units = unitsForRun([skim], { exp: 12, run: 5, endTime: ended, files: f }, ctx([failed]));
+  const u = units.find((x) => x.variant === 'hlt_bhabha')!;
+  assert.equal(u.key, 'hlt_skim/hlt_bhabha/e12/r5/c0/x2');
+  assert.equal(slotOf(u.key), failed.key);
+  assert.equal(u.status, 'to_plan');
+  assert.deepEqual(u.inputs, ['/raw/e12_r5_f0.b2raw']);
+  assert.deepEqual(u.earlier.map((j) => j.id), [7]);
+  const c = stepCompleteness('hlt_skim', [u]);
+  assert.ok(c.missing.some((m) => m.kind === 'excluded_file' && m.file === '/raw/e12_r5_f1.b2raw'));
+});
+
+test('when an earlier job of the slot succeeded, then the slot is not planned again even if a file is flagged later', () => {
+  const ok = job(3, 'hlt_skim/hlt_bhabha/e12/r5/c0', 'succeeded');
+  const units = unitsForRun([skim], { exp: 12, run: 5, endTime: ended, files: files(['transferred', 'corrupt']) }, ctx([ok]));
+  const u = units.find((x) => x.variant === 'hlt_bhabha')!;
+  assert.equal(u.status, 'planned');
+  assert.equal(u.job!.id, 3);
+});
+
+test('when an earlier job of the slot is still running, then the new key waits (never two jobs writing one output)', () => {
+  const running = job(3, 'hlt_skim/hlt_bhabha/e12/r5/c0', 'running');
+  const u = unitsForRun([skim], { exp: 12, run: 5, endTime: ended, files: files(['transferred', 'corrupt']) }, ctx([running])).find((x) => x.variant === 'hlt_bhabha')!;
+  assert.equal(u.status, 'waiting');
+});
+
+test('when every file of a chunk is unusable, then the chunk has nothing to do and is reported, not planned', () => {
+  const units = unitsForRun([skim], { exp: 12, run: 5, endTime: ended, files: files(['corrupt', 'missing']) }, ctx());
+  assert.ok(units.every((u) => u.status === 'nothing_to_do'));
+  const c = stepCompleteness('hlt_skim', units.filter((u) => u.variant === 'hlt_bhabha'));
+  assert.equal(c.status, 'incomplete');
+  assert.equal(c.final, true);
+});
+
+test('when the skims of a run are final, then its cDST per skim reads the succeeded skim outputs', () => {
+  const jobs = [job(1, 'hlt_skim/hlt_bhabha/e12/r5/c0', 'succeeded'), job(2, 'hlt_skim/hlt_hadron/e12/r5/c0', 'running')];
+  const outputs = new Map([[1, [{ path: '/data/b/hlt_skim/hlt_bhabha/e12_r5_c0.b2skim', events: 10 }]]]);
+  const units = unitsForRun([skim, cdst], { exp: 12, run: 5, endTime: ended, files: files(['transferred']) }, ctx(jobs, outputs));
+  const bhabha = units.find((u) => u.step === 'cdst' && u.variant === 'hlt_bhabha')!;
+  const hadron = units.find((u) => u.step === 'cdst' && u.variant === 'hlt_hadron')!;
+  assert.equal(bhabha.status, 'to_plan');
+  assert.equal(bhabha.key, 'cdst/hlt_bhabha/e12/r5');
+  assert.deepEqual(bhabha.inputs, ['/data/b/hlt_skim/hlt_bhabha/e12_r5_c0.b2skim']);
+  assert.equal(hadron.status, 'waiting');
+});
+
+test('when a unit is turned into a job, then the command and the declared output are rendered from the step', () => {
+  const [u] = unitsForRun([skim], { exp: 12, run: 5, endTime: ended, files: files(['transferred']) }, ctx());
+  const j = jobForUnit(skim, u, { bucketId: 1, bucketName: 'e12_bucket1', dataDir: '/data', jobsRoot: '/jobs', node: '/bin/node', toolkit: '/tk', localdb: () => undefined, tagChain: () => [] });
+  assert.deepEqual(j.outputs, ['/data/e12_bucket1/hlt_skim/hlt_bhabha/e12_r5_c0.b2skim']);
+  assert.deepEqual(j.command, ['/bin/node', 'skim', '/raw/e12_r5_f0.b2raw', 'hlt_bhabha', '/data/e12_bucket1/hlt_skim/hlt_bhabha/e12_r5_c0.b2skim']);
+  assert.equal(j.idempotencyKey, 'hlt_skim/hlt_bhabha/e12/r5/c0');
+  assert.throws(() => jobForUnit(cdst, { ...u, step: 'cdst' }, { bucketId: 1, bucketName: 'b', dataDir: '/d', jobsRoot: '/j', node: 'n', toolkit: 't', localdb: () => undefined, tagChain: () => [] }), /localdb/);
+});
+
+test('when all units of a step produced, then the run is complete; a failed job makes it incomplete and final', () => {
+  const ok = unitsForRun([skim], { exp: 12, run: 5, endTime: ended, files: files(['transferred']) }, ctx([job(1, 'hlt_skim/hlt_bhabha/e12/r5/c0', 'succeeded'), job(2, 'hlt_skim/hlt_hadron/e12/r5/c0', 'succeeded')]));
+  assert.equal(stepCompleteness('hlt_skim', ok).status, 'complete');
+  const bad = unitsForRun([skim], { exp: 12, run: 5, endTime: ended, files: files(['transferred']) }, ctx([job(1, 'hlt_skim/hlt_bhabha/e12/r5/c0', 'succeeded'), job(2, 'hlt_skim/hlt_hadron/e12/r5/c0', 'failed', { errorClass: 'software', errorMessage: 'boom', attempts: 2 })]));
+  const c = stepCompleteness('hlt_skim', bad);
+  assert.equal(c.status, 'incomplete');
+  assert.equal(c.missing[0].kind, 'failed');
+  assert.match(c.missing[0].reason, /software error after 2 attempt/);
+  const pending = unitsForRun([skim], { exp: 12, run: 5, endTime: ended, files: files(['transferred']) }, ctx([job(1, 'hlt_skim/hlt_bhabha/e12/r5/c0', 'running')]));
+  assert.equal(stepCompleteness('hlt_skim', pending).status, 'in_progress');
+});
+
+test('when a file left out of a produced chunk becomes usable later, then the chunk is not produced twice and completeness names the file', () => {
+  const done = job(4, 'hlt_skim/hlt_bhabha/e12/r5/c0/x2', 'succeeded');
+  const u = unitsForRun([skim], { exp: 12, run: 5, endTime: ended, files: files(['transferred', 'transferred']) }, ctx([done])).find((x) => x.variant === 'hlt_bhabha')!;
+  assert.equal(u.status, 'planned');
+  assert.equal(u.job!.id, 4);
+  const c = stepCompleteness('hlt_skim', [u]);
+  assert.equal(c.status, 'incomplete');
+  assert.equal(c.missing[0].file, '/raw/e12_r5_f1.b2raw');
+  assert.match(c.missing[0].reason, /produced without it by job 4/);
+});
