@@ -7,6 +7,7 @@
  * cycles, unknown skims, payloads produced twice) live in `check-config.ts`.
  */
 import { z } from 'zod';
+import { COMMAND_PLACEHOLDERS, type CommandPlaceholder } from '../domain/command-template.ts';
 import {
   DETECTORS,
   bindFilterDetector,
@@ -24,24 +25,8 @@ export type InputDataFormat = (typeof INPUT_DATA_FORMATS)[number];
 export const IOV_GRANULARITIES = ['bucket', 'run'] as const;
 export type IovGranularity = (typeof IOV_GRANULARITIES)[number];
 
-/** Placeholders the orchestrator substitutes in command templates (docs/contracts.md). */
-export const COMMAND_PLACEHOLDERS = [
-  'node',
-  'toolkit',
-  'inputs',
-  'inputList',
-  'output',
-  'outputDir',
-  'skim',
-  'exp',
-  'run',
-  'firstRun',
-  'iteration',
-  'localdb',
-  'expertConfig',
-  'algorithm',
-] as const;
-export type CommandPlaceholder = (typeof COMMAND_PLACEHOLDERS)[number];
+// One list of placeholders for every command template (calibrations and production steps).
+export { COMMAND_PLACEHOLDERS, type CommandPlaceholder };
 
 /** The reference toolkit's calibrate command; used when a file gives no `command`. */
 export const DEFAULT_CALIBRATION_COMMAND: readonly string[] = [

@@ -20,8 +20,9 @@
  * whether unknown clauses accept the run (default) or reject it.
  */
 
-export const DETECTORS = ['svd', 'pxd', 'cdc', 'ecl', 'top', 'arich', 'klm'] as const;
-export type Detector = (typeof DETECTORS)[number];
+// One list of detectors for roles, calibrations and filters.
+import { DETECTORS, type Detector } from './roles.ts';
+export { DETECTORS, type Detector };
 
 export const RUN_QUALITIES = ['good', 'bad', 'ugly'] as const;
 export type RunQuality = (typeof RUN_QUALITIES)[number];
