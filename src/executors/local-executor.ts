@@ -23,6 +23,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Executor, ExecutorCapabilities, ExecutorStatus, JobSpec, EndReason } from './executor.ts';
 import type { Logger } from '../observability/logger.ts';
+import { readTail } from './read-tail.ts';
+export { readTail };
 
 const WRAPPER = join(dirname(fileURLToPath(import.meta.url)), 'local-job-wrapper.mjs');
 
@@ -258,24 +260,6 @@ function exitStatus(id: string, e: ExitRecord): ExecutorStatus {
   return { ...base, state: 'failed', reason: e.reason };
 }
 
-/** Last `maxBytes` of a file ('' when it does not exist). */
-export function readTail(path: string, maxBytes: number): string {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return '';
-  }
-  try {
-    const size = fstatSync(fd).size;
-    const len = Math.min(size, maxBytes);
-    const buf = Buffer.alloc(len);
-    readSync(fd, buf, 0, len, size - len);
-    return buf.toString('utf8');
-  } finally {
-    closeSync(fd);
-  }
-}
 
 export function createLocalExecutor(opts: LocalExecutorOptions): LocalExecutor {
   return new LocalExecutor(opts);

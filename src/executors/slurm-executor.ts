@@ -39,6 +39,7 @@ import { SlurmCli, taskRanges, type SqueueRow } from './slurm-cli.ts';
 import { mapForgottenJob, mapSlurmState, parseExitFile, parseSlurmExit, refineWithSlurmOutput, type MappedSlurmState } from '../domain/slurm-states.ts';
 import { invalid } from '../domain/errors.ts';
 import type { Logger } from '../observability/logger.ts';
+import { readTail } from './read-tail.ts';
 
 export interface SlurmExecutorOptions {
   /** shared directory for manifests, wrappers, exit files (compute nodes must see it at the same path) */
@@ -148,23 +149,6 @@ export function jobEnvironment(baseEnv?: Record<string, string>): NodeJS.Process
   return out;
 }
 
-function readTail(path: string, maxBytes: number): string {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return '';
-  }
-  try {
-    const size = fstatSync(fd).size;
-    const len = Math.min(size, maxBytes);
-    const buf = Buffer.alloc(len);
-    readSync(fd, buf, 0, len, size - len);
-    return buf.toString('utf8');
-  } finally {
-    closeSync(fd);
-  }
-}
 
 export class SlurmExecutor implements Executor {
   readonly name = 'slurm';
