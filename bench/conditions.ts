@@ -175,6 +175,10 @@ export async function main(args: string[]): Promise<void> {
     const pathsFor = (chain: string[]) => runs.map((r) => `/api/v1/resolve?tag=${chain.join(',')}&exp=1&run=${r}`);
     const published = ['bench_fix', 'bench_prompt', 'bench_base'];
     const running = ['bench_fix', 'bench_prompt', 'bench_running'];
+    // cold start: the first resolution after start-up loads the three 100k-IoV tag indexes from the database
+    t = performance.now();
+    await resolveChainResponse(deps, { tags: published, exp: 1, run: 0 });
+    results.cold_first_resolution_published_s = round((performance.now() - t) / 1000, 2);
     const check = await api.get('/resolve', { params: { tag: published.join(','), exp: 1, run: 4042 } });
     if (check.status !== 200 || check.data.payloads.length !== NAMES || check.data.payloads[0].tag !== 'bench_fix') {
       throw new Error(`unexpected resolution: ${check.status} ${JSON.stringify(check.data).slice(0, 300)}`);
@@ -190,16 +194,19 @@ export async function main(args: string[]): Promise<void> {
       ['published', published],
       ['running', running],
     ] as const) {
-      t = performance.now();
-      await resolveChainResponse(deps, { tags: [...chain], exp: 1, run: 1 });
-      results[`index_load_${label}_s`] = round((performance.now() - t) / 1000, 2);
+      if (label === 'running') {
+        // only the running tag's index is new here (fix and prompt are shared with the published chain)
+        t = performance.now();
+        await resolveChainResponse(deps, { tags: [...chain], exp: 1, run: 1 });
+        results.cold_running_tag_index_load_s = round((performance.now() - t) / 1000, 2);
+      }
       const missRuns = Array.from({ length: 50 }, (_, k) => k * 200 + 47);
       t = performance.now();
       for (const run of missRuns) (await resolveChainResponse(deps, { tags: [...chain], exp: 1, run })).gzip();
       results[`resolve_${label}_miss_ms`] = round((performance.now() - t) / missRuns.length, 2);
       t = performance.now();
       for (const run of runs) (await resolveChainResponse(deps, { tags: [...chain], exp: 1, run })).gzip();
-      log(`${label} chain: index load ${results[`index_load_${label}_s`]} s, cache miss ${results[`resolve_${label}_miss_ms`]} ms, warm-up of ${runs.length} runs ${round((performance.now() - t) / 1000, 1)} s`);
+      log(`${label} chain: cache miss ${results[`resolve_${label}_miss_ms`]} ms, warm-up of ${runs.length} runs ${round((performance.now() - t) / 1000, 1)} s`);
     }
 
     const gzipHeaders = { 'accept-encoding': 'gzip' };

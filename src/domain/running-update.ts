@@ -35,7 +35,6 @@ import {
   pointKey,
   startKey,
   startsAtZero,
-  unionAll,
   keyToPoint,
   type Iov,
   type RunPoint,
@@ -302,9 +301,4 @@ export function planRunningUpdate(input: RunningUpdateInput): RunningUpdateResul
 
 function pick(i: Iov): Iov {
   return { firstExp: i.firstExp, firstRun: i.firstRun, finalExp: i.finalExp, finalRun: i.finalRun };
-}
-
-/** The coverage a plan gives one name from R on (for summaries and tests). */
-export function coverageAfter(plan: RunningUpdatePlan, name: string): Iov[] {
-  return unionAll(plan.added.filter((a) => a.staging.name === name).map((a) => a.iov));
 }

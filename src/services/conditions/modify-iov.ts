@@ -12,7 +12,7 @@ import { recordAudit } from '../audit/record-audit.ts';
 import { IovSchema, ReasonSchema, TagNameSchema } from './support/schemas.ts';
 import { inTransaction, type TxOption } from './support/transaction.ts';
 import { bumpVersion, lockTag } from './support/tags.ts';
-import { findIov, insertIovs, iovView, listIovs, pickIov, type IovView } from './support/iovs.ts';
+import { findIov, insertIovs, iovView, listIovs, pickIov, removeIovs, type IovView } from './support/iovs.ts';
 import { appendEvents } from './support/events.ts';
 import { overlapError } from './add-iov.ts';
 
@@ -45,7 +45,7 @@ export async function modifyIov(deps: Deps, actor: Actor, raw: ModifyIovInput, o
           );
         }
       }
-      await tx.$executeRaw`UPDATE "Iov" SET "removedAt" = ${now}, "removedBy" = ${actor.user} WHERE id = ${old.id} AND "removedAt" IS NULL`;
+      await removeIovs(tx, tag.id, [old.id], now, actor.user);
       const [id] = await insertIovs(tx, tag.id, [next], now, actor.user);
       const details = { oldIovId: old.id, newIovId: id, name: old.name, revision: old.revision, from: formatIov(old), to: formatIov(next) };
       await appendEvents(tx, tag.id, [{ kind: 'iov.modify', details }], now, actor, input.reason);
