@@ -8,7 +8,11 @@ const benches: Record<string, () => Promise<{ main: (args: string[]) => Promise<
   slurm: () => import('./slurm-jobs.ts'),
 };
 
-const [name, ...args] = process.argv.slice(2);
+const argv = process.argv.slice(2);
+// `npm run bench -- jobs --slurm` (or with CALIBLOOP_EXECUTOR=slurm) measures submission to RUNNING on a real Slurm
+// (bench/results/slurm.json); plain `jobs` measures the bookkeeping with a no-op executor (bench/results/jobs.json).
+const onSlurm = argv[0] === 'jobs' && (argv.includes('--slurm') || process.env.CALIBLOOP_EXECUTOR === 'slurm');
+const [name, ...args] = onSlurm ? ['slurm', ...argv.slice(1).filter((a) => a !== '--slurm')] : argv;
 if (!name || !benches[name]) {
   console.error(`usage: npm run bench -- <${Object.keys(benches).join('|')}> [args]`);
   process.exit(1);
