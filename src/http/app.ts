@@ -28,7 +28,7 @@ export function makeApp(deps: Deps) {
       const route = (req.route?.path as string | undefined) ?? 'unmatched';
       deps.metrics.httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
       deps.metrics.httpDuration.observe({ method: req.method, route }, seconds);
-      deps.logger.http('request', { requestId, method: req.method, path: req.originalUrl, status: res.statusCode, ms: Math.round(seconds * 1000), user: (res.locals.actor as { user?: string } | undefined)?.user });
+      if (deps.logger.isLevelEnabled('http')) deps.logger.http('request', { requestId, method: req.method, path: req.originalUrl, status: res.statusCode, ms: Math.round(seconds * 1000), user: (res.locals.actor as { user?: string } | undefined)?.user });
     });
     next();
   });

@@ -20,6 +20,8 @@ import { registerProductionJobRoutes } from './production-jobs.ts';
 // ROUTE-MODULES (keep this marker: areas add their import above and their call below)
 
 export function registerAllRoutes(tools: RouteTools, deps: Deps): void {
+  // First: the anonymous read thousands of jobs hit at once; Express matches routes in order.
+  registerConditionsResolveRoutes(tools, deps);
   registerTokenRoutes(tools, deps);
   registerAuditRoutes(tools, deps);
   registerLoopWindowRoutes(tools, deps);
@@ -30,7 +32,6 @@ export function registerAllRoutes(tools: RouteTools, deps: Deps): void {
   registerConditionsPayloadRoutes(tools, deps);
   registerConditionsTagRoutes(tools, deps);
   registerConditionsIovRoutes(tools, deps);
-  registerConditionsResolveRoutes(tools, deps);
   registerProductionRunRoutes(tools, deps);
   registerProductionBucketRoutes(tools, deps);
   registerProductionJobRoutes(tools, deps);
