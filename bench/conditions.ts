@@ -17,7 +17,6 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import axios from 'axios';
-import pg from 'pg';
 import { loadAppConfig } from '../src/config/app-config.ts';
 import { createDeps } from '../src/bootstrap.ts';
 import { startServer } from '../src/server.ts';
@@ -27,6 +26,7 @@ import { createToken } from '../src/services/identity/tokens.ts';
 import { SYSTEM_ACTOR } from '../src/domain/roles.ts';
 import { systemClock } from '../src/domain/clock.ts';
 import { resolveChainResponse } from '../src/services/conditions/resolve-chain.ts';
+import { freshPostgres } from './support/fresh-postgres.ts';
 
 const NAMES = 1000;
 const PER_NAME = 100;
@@ -50,24 +50,6 @@ function arg(args: string[], name: string, dflt: string): string {
   return i >= 0 && args[i + 1] ? args[i + 1] : dflt;
 }
 
-async function freshPostgres(base: string): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `calibloop_bench_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${name}"`);
-  await admin.end();
-  const u = new URL(base);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    drop: async () => {
-      const a = new pg.Client({ connectionString: base });
-      await a.connect();
-      await a.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await a.end();
-    },
-  };
-}
 
 /** 100k payload rows and four 100k-IoV tags, all in set-based SQL. */
 export async function build(db: Database): Promise<void> {
@@ -156,7 +138,7 @@ export async function main(args: string[]): Promise<void> {
   const log = (m: string) => process.stderr.write(`[bench conditions] ${m}\n`);
   const startLoad = loadavg().map((l) => round(l, 1));
 
-  const pgdb = base ? await freshPostgres(base) : undefined;
+  const pgdb = base ? await freshPostgres(base, 'calibloop_bench') : undefined;
   const db = await openDatabase(pgdb ? { url: pgdb.url, migrate: true, poolSize: 16 } : { migrate: true });
   const config = { ...loadAppConfig({ ...process.env, CALIBLOOP_HOME: home, PORT: '0', CALIBLOOP_SCHEDULER: 'off', LOG_LEVEL: 'warn' }), databaseUrl: pgdb?.url };
   const deps = await createDeps(config, { db, clock: systemClock, logger: createLogger('warn') });

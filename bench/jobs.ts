@@ -39,6 +39,7 @@ import { submitDueJobs } from '../src/services/jobs/submit-jobs.ts';
 import { bulkAbort } from '../src/services/jobs/bulk-jobs.ts';
 import { bucketProgress } from '../src/services/production/progress.ts';
 import { planBucketProduction } from '../src/services/production/plan-production.ts';
+import { freshPostgres } from './support/fresh-postgres.ts';
 
 const RUNS = 2000;
 const FILES_PER_RUN = 12;
@@ -68,24 +69,6 @@ function noopExecutor(): Executor & { submitted: number } {
   };
 }
 
-async function freshPostgres(base: string): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `calibloop_bench_jobs_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${name}"`);
-  await admin.end();
-  const u = new URL(base);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    drop: async () => {
-      const a = new pg.Client({ connectionString: base });
-      await a.connect();
-      await a.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await a.end();
-    },
-  };
-}
 
 const seconds = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e9;
 const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
@@ -94,7 +77,7 @@ export async function main(args: string[]): Promise<void> {
   const keep = args.includes('--keep');
   const loadAtStart = loadavg().map((x) => round(x, 1));
   const pgBase = process.env.DATABASE_URL;
-  const fresh = pgBase ? await freshPostgres(pgBase) : undefined;
+  const fresh = pgBase ? await freshPostgres(pgBase, 'calibloop_bench_jobs') : undefined;
   const db = await openDatabase(fresh ? { url: fresh.url, migrate: true, poolSize: 10 } : { migrate: true });
   const home = mkdtempSync(join(tmpdir(), 'calibloop-bench-jobs-'));
   const executor = noopExecutor();
