@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../domain/retry-policy.ts';
 import { COMMAND_PLACEHOLDERS, placeholdersOf } from '../domain/command-template.ts';
 import { DomainError } from '../domain/errors.ts';
+import type { PlanStep } from '../domain/production-plan.ts';
 import { readYamlFile, zodProblems, formatProblem, type ConfigProblem } from './check-config.ts';
 
 const NAME_RE = /^[a-z][a-z0-9_]*$/;
@@ -192,19 +193,10 @@ export type RunSourceConfig =
   | { name: string; type: 'directory'; path: string }
   | { name: string; type: 'http'; url: string; tokenEnv?: string; timeoutS: number; overlapS: number };
 
-export interface StepConfig {
-  name: string;
+/** A configured step: what the planner needs (PlanStep) plus where it runs in the loop and with which tags. */
+export interface StepConfig extends PlanStep {
   kind: (typeof STEP_KINDS)[number];
   phase: (typeof STEP_PHASES)[number];
-  input: string;
-  perSkim: boolean;
-  chunkFiles: number;
-  command: string[];
-  output: string;
-  memoryMb: number;
-  timeLimitS: number;
-  maxAttempts: number;
-  priority: number;
   tagChain: string | null;
 }
 

@@ -24,7 +24,6 @@ import { fileURLToPath } from 'node:url';
 import type { Executor, ExecutorCapabilities, ExecutorStatus, JobSpec, EndReason } from './executor.ts';
 import type { Logger } from '../observability/logger.ts';
 import { readTail } from './read-tail.ts';
-export { readTail };
 
 const WRAPPER = join(dirname(fileURLToPath(import.meta.url)), 'local-job-wrapper.mjs');
 

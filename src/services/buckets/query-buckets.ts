@@ -1,6 +1,7 @@
 /** Reading buckets: the list with run and job counts, one bucket with its stage history. */
 import type { Deps } from '../../deps.ts';
 import { notFound } from '../../domain/errors.ts';
+import type { Bucket } from '../../db/generated/client.ts';
 
 export async function listBuckets(deps: Deps, f: { exp?: number; stage?: string[] } = {}) {
   const buckets = await deps.prisma.bucket.findMany({
@@ -17,15 +18,7 @@ export async function listBuckets(deps: Deps, f: { exp?: number; stage?: string[
     const succeeded = js.find((x) => x.state === 'succeeded')?._count._all ?? 0;
     const failed = js.find((x) => x.state === 'failed')?._count._all ?? 0;
     return {
-      name: b.name,
-      exp: b.exp,
-      firstRun: b.firstRun,
-      lastRun: b.lastRun,
-      stage: b.stage,
-      stageChangedAt: b.stageChangedAt.toISOString(),
-      openedAt: b.openedAt.toISOString(),
-      closedAt: b.closedAt?.toISOString() ?? null,
-      closeReason: b.closeReason,
+      ...bucketFields(b),
       runs: r?._count._all ?? 0,
       luminosity: Math.round((r?._sum.luminosity ?? 0) * 1000) / 1000,
       jobs: { total, succeeded, failed },
@@ -42,6 +35,21 @@ export async function showBucket(deps: Deps, name: string) {
     deps.prisma.auditEvent.findMany({ where: { targetType: 'bucket', targetId: name }, orderBy: { id: 'asc' }, take: 500 }),
   ]);
   return {
+    ...bucketFields(b),
+    closedBy: b.closedBy,
+    data: b.data,
+    runs: agg._count._all,
+    luminosity: agg._sum.luminosity ?? 0,
+    firstStart: agg._min.startTime?.toISOString() ?? null,
+    lastEnd: agg._max.endTime?.toISOString() ?? null,
+    flaggedRuns: flagged,
+    history: history.map((h) => ({ at: h.at.toISOString(), actor: h.actor, action: h.action, summary: h.summary })),
+  };
+}
+
+/** The bucket's own fields, shared by the list and the single-bucket view. */
+function bucketFields(b: Bucket) {
+  return {
     name: b.name,
     exp: b.exp,
     firstRun: b.firstRun,
@@ -50,14 +58,6 @@ export async function showBucket(deps: Deps, name: string) {
     stageChangedAt: b.stageChangedAt.toISOString(),
     openedAt: b.openedAt.toISOString(),
     closedAt: b.closedAt?.toISOString() ?? null,
-    closedBy: b.closedBy,
     closeReason: b.closeReason,
-    data: b.data,
-    runs: agg._count._all,
-    luminosity: agg._sum.luminosity ?? 0,
-    firstStart: agg._min.startTime?.toISOString() ?? null,
-    lastEnd: agg._max.endTime?.toISOString() ?? null,
-    flaggedRuns: flagged,
-    history: history.map((h) => ({ at: h.at.toISOString(), actor: h.actor, action: h.action, summary: h.summary })),
   };
 }

@@ -9,7 +9,7 @@
  */
 import type { Deps } from '../../deps.ts';
 import type { ExecutorStatus } from '../../executors/executor.ts';
-import { readTail } from '../../executors/local-executor.ts';
+import { readTail } from '../../executors/read-tail.ts';
 import { classifyFailure, type FailureFacts } from '../../domain/error-classes.ts';
 import { decideRetry } from '../../domain/retry-policy.ts';
 import { coerceError } from '../../domain/errors.ts';

@@ -1,7 +1,8 @@
 /** Reading jobs: list with filters, one job with its attempts and outputs, its log. */
 import type { Deps } from '../../deps.ts';
 import { notFound } from '../../domain/errors.ts';
-import { readTail } from '../../executors/local-executor.ts';
+import type { Job } from '../../db/generated/client.ts';
+import { readTail } from '../../executors/read-tail.ts';
 import { jobFilterWhere, type JobFilter } from './job-filter.ts';
 
 export interface JobRow {
@@ -34,27 +35,7 @@ export async function listJobs(deps: Deps, f: JobFilter & { limit?: number; offs
   ]);
   return {
     total,
-    jobs: rows.map((j) => ({
-      id: j.id,
-      key: j.idempotencyKey,
-      bucket: j.bucket?.name ?? null,
-      step: j.step,
-      variant: j.variant,
-      exp: j.exp,
-      run: j.run,
-      chunk: j.chunk,
-      state: j.state,
-      attempts: j.attempts,
-      maxAttempts: j.maxAttempts,
-      priority: j.priority,
-      errorClass: j.errorClass,
-      errorMessage: j.errorMessage,
-      exitCode: j.exitCode,
-      memoryMb: j.memoryMb,
-      executorJobId: j.executorJobId,
-      notBefore: j.notBefore?.toISOString() ?? null,
-      updatedAt: j.updatedAt.toISOString(),
-    })),
+    jobs: rows.map((j) => ({ ...jobSummary(j), notBefore: j.notBefore?.toISOString() ?? null, updatedAt: j.updatedAt.toISOString() })),
   };
 }
 
@@ -66,26 +47,10 @@ export async function showJob(deps: Deps, id: number) {
   if (!j) throw notFound(`job ${id}`);
   const iso = (d: Date | null) => d?.toISOString() ?? null;
   return {
-    id: j.id,
-    key: j.idempotencyKey,
-    bucket: j.bucket?.name ?? null,
-    step: j.step,
-    variant: j.variant,
-    exp: j.exp,
-    run: j.run,
-    chunk: j.chunk,
-    state: j.state,
-    attempts: j.attempts,
-    maxAttempts: j.maxAttempts,
-    priority: j.priority,
-    errorClass: j.errorClass,
-    errorMessage: j.errorMessage,
+    ...jobSummary(j),
     endReason: j.endReason,
-    exitCode: j.exitCode,
-    memoryMb: j.memoryMb,
     timeLimitS: j.timeLimitS,
     executor: j.executor,
-    executorJobId: j.executorJobId,
     workDir: j.workDir,
     logPath: j.logPath,
     command: j.command,
@@ -135,4 +100,27 @@ export async function jobLogs(deps: Deps, id: number, opts: { attempt?: number; 
   if (!logPath) return { id, attempt, logPath: null, text: '' };
   const text = j.executor === deps.executor.name && executorJobId ? await deps.executor.logs(executorJobId, logPath, maxBytes) : readTail(logPath, maxBytes);
   return { id, attempt, logPath, text };
+}
+
+/** The fields a job shows in a list; `showJob` adds the rest. */
+function jobSummary(j: Job & { bucket: { name: string } | null }) {
+  return {
+    id: j.id,
+    key: j.idempotencyKey,
+    bucket: j.bucket?.name ?? null,
+    step: j.step,
+    variant: j.variant,
+    exp: j.exp,
+    run: j.run,
+    chunk: j.chunk,
+    state: j.state,
+    attempts: j.attempts,
+    maxAttempts: j.maxAttempts,
+    priority: j.priority,
+    errorClass: j.errorClass,
+    errorMessage: j.errorMessage,
+    exitCode: j.exitCode,
+    memoryMb: j.memoryMb,
+    executorJobId: j.executorJobId,
+  };
 }

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { readTail } from '../../executors/local-executor.ts';
+import { readTail } from '../../executors/read-tail.ts';
 
 export interface ProgramSummary {
   eventsIn?: number;

@@ -1,6 +1,7 @@
 /** Reading runs: list with filters, one run with its files, and what the run sources have read. */
 import type { Deps } from '../../deps.ts';
 import { notFound } from '../../domain/errors.ts';
+import type { Run } from '../../db/generated/client.ts';
 
 export interface RunFilter {
   exp?: number;
@@ -59,21 +60,10 @@ export async function listRuns(deps: Deps, f: RunFilter): Promise<RunSummaryView
   return runs.map((r) => {
     const fs = byRun.get(r.id) ?? {};
     return {
-      exp: r.exp,
-      run: r.run,
-      type: r.type,
-      startTime: r.startTime?.toISOString() ?? null,
-      endTime: r.endTime?.toISOString() ?? null,
-      luminosity: r.luminosity,
-      eventsOnline: Number(r.eventsOnline),
-      eventsOffline: Number(r.eventsOffline),
-      quality: r.quality as Record<string, string>,
+      ...runFields(r),
       bucket: r.bucket?.name ?? null,
-      source: r.source,
       files: Object.values(fs).reduce((a, b) => a + b, 0),
       filesByStatus: fs,
-      flag: r.flag,
-      flagReason: r.flagReason,
     };
   });
 }
@@ -85,19 +75,8 @@ export async function showRun(deps: Deps, exp: number, run: number) {
   });
   if (!r) throw notFound(`run e${exp} r${run}`);
   return {
-    exp: r.exp,
-    run: r.run,
-    type: r.type,
-    startTime: r.startTime?.toISOString() ?? null,
-    endTime: r.endTime?.toISOString() ?? null,
-    luminosity: r.luminosity,
-    eventsOnline: Number(r.eventsOnline),
-    eventsOffline: Number(r.eventsOffline),
-    quality: r.quality as Record<string, string>,
-    source: r.source,
+    ...runFields(r),
     bucket: r.bucket ? { name: r.bucket.name, stage: r.bucket.stage } : null,
-    flag: r.flag,
-    flagReason: r.flagReason,
     flaggedAt: r.flaggedAt?.toISOString() ?? null,
     lockedAt: r.lockedAt?.toISOString() ?? null,
     files: r.files.map((f) => ({
@@ -129,4 +108,22 @@ export async function listRunSourceItems(deps: Deps, opts: { source?: string; st
     processedAt: i.processedAt.toISOString(),
     cursor: i.cursor,
   }));
+}
+
+/** The run's own fields, shared by the list and the single-run view. */
+function runFields(r: Run) {
+  return {
+    exp: r.exp,
+    run: r.run,
+    type: r.type,
+    startTime: r.startTime?.toISOString() ?? null,
+    endTime: r.endTime?.toISOString() ?? null,
+    luminosity: r.luminosity,
+    eventsOnline: Number(r.eventsOnline),
+    eventsOffline: Number(r.eventsOffline),
+    quality: r.quality as Record<string, string>,
+    source: r.source,
+    flag: r.flag,
+    flagReason: r.flagReason,
+  };
 }
