@@ -26,32 +26,9 @@
  *
  * Bucket names are `e<exp>_bucket<seq>` with `seq` counting the experiment's buckets from 1 (`e12_bucket7`).
  */
-import { illegalTransition } from './errors.ts';
+import { defineLifecycle, type StateOf } from './lifecycle.ts';
 
-export const BUCKET_STAGES = {
-  open: 'open',
-  closed: 'closed',
-  producing: 'producing',
-  produced: 'produced',
-  calibrating: 'calibrating',
-  awaiting_approval: 'awaiting_approval',
-  updating: 'updating',
-  snapshotted: 'snapshotted',
-  prompt_processing: 'prompt_processing',
-  fix_window: 'fix_window',
-  awaiting_blessing: 'awaiting_blessing',
-  blessed: 'blessed',
-  reprocessing: 'reprocessing',
-  done: 'done',
-  failed: 'failed',
-} as const;
-export type BucketStage = (typeof BUCKET_STAGES)[keyof typeof BUCKET_STAGES];
-export const BUCKET_STAGE_LIST = Object.values(BUCKET_STAGES) as BucketStage[];
-
-/** Stages in which work runs and can give up; each may move to `failed` and be brought back to itself. */
-export const WORKING_STAGES: readonly BucketStage[] = ['producing', 'calibrating', 'updating', 'prompt_processing', 'reprocessing'];
-
-export const BUCKET_TRANSITIONS: Record<BucketStage, readonly BucketStage[]> = {
+export const bucketLifecycle = defineLifecycle('bucket', {
   open: ['closed'],
   closed: ['producing'],
   producing: ['produced', 'failed'],
@@ -66,33 +43,17 @@ export const BUCKET_TRANSITIONS: Record<BucketStage, readonly BucketStage[]> = {
   blessed: ['reprocessing'],
   reprocessing: ['done', 'failed'],
   done: [],
-  failed: WORKING_STAGES,
-};
+  failed: ['producing', 'calibrating', 'updating', 'prompt_processing', 'reprocessing'],
+});
+export type BucketStage = StateOf<typeof bucketLifecycle>;
+
+/** Stages in which work runs and can give up; each may move to `failed` and be brought back to itself. */
+export const WORKING_STAGES: readonly BucketStage[] = bucketLifecycle.transitions.failed;
 
 /** Stages after which production data of the bucket no longer changes by itself. */
-export const PRODUCTION_DONE_STAGES: readonly BucketStage[] = BUCKET_STAGE_LIST.filter(
+export const PRODUCTION_DONE_STAGES: readonly BucketStage[] = bucketLifecycle.list.filter(
   (s) => !['open', 'closed', 'producing'].includes(s),
 );
-
-export function isBucketStage(s: string): s is BucketStage {
-  return (BUCKET_STAGE_LIST as string[]).includes(s);
-}
-
-export function canMoveBucket(from: BucketStage, to: BucketStage): boolean {
-  return BUCKET_TRANSITIONS[from].includes(to);
-}
-
-/** Throws ILLEGAL_TRANSITION unless the table allows from → to. */
-export function assertBucketTransition(from: string, to: BucketStage, bucket?: string): asserts from is BucketStage {
-  if (!isBucketStage(from) || !canMoveBucket(from, to)) {
-    const allowed = isBucketStage(from) ? BUCKET_TRANSITIONS[from].join(', ') || 'nothing' : 'unknown stage';
-    throw illegalTransition(`bucket${bucket ? ` ${bucket}` : ''} cannot go from ${from} to ${to} (allowed: ${allowed})`, {
-      from,
-      to,
-      allowed: isBucketStage(from) ? BUCKET_TRANSITIONS[from] : [],
-    });
-  }
-}
 
 export const BUCKET_NAME_RE = /^e(\d+)_bucket(\d+)$/;
 

@@ -18,21 +18,9 @@
  * "Resubmit" means: the detector expert submits an algorithm request for the same calibration and bucket; once the
  * manager approves it, a new CalibrationRun starts in `waiting` and supersedes this one.
  */
-import { illegalTransition } from './errors.ts';
+import { defineLifecycle, type StateOf } from './lifecycle.ts';
 
-export const CALIBRATION_STAGES = {
-  waiting: 'waiting',
-  running: 'running',
-  converged: 'converged',
-  stopped: 'stopped',
-  not_enough_data: 'not_enough_data',
-  failed: 'failed',
-  blocked: 'blocked',
-  rejected: 'rejected',
-} as const;
-export type CalibrationStage = (typeof CALIBRATION_STAGES)[keyof typeof CALIBRATION_STAGES];
-
-export const CALIBRATION_TRANSITIONS: Readonly<Record<CalibrationStage, readonly CalibrationStage[]>> = {
+export const calibrationLifecycle = defineLifecycle('calibration', {
   waiting: ['running', 'not_enough_data', 'blocked'],
   running: ['converged', 'stopped', 'not_enough_data', 'failed'],
   converged: ['rejected'],
@@ -41,7 +29,8 @@ export const CALIBRATION_TRANSITIONS: Readonly<Record<CalibrationStage, readonly
   failed: [],
   blocked: ['waiting'],
   rejected: [],
-};
+});
+export type CalibrationStage = StateOf<typeof calibrationLifecycle>;
 
 /** Stages in which nothing more happens without a human (a request, an approval). */
 export const FINISHED_CALIBRATION_STAGES: readonly CalibrationStage[] = [
@@ -59,22 +48,9 @@ export const PRODUCING_STAGES: readonly CalibrationStage[] = ['converged', 'stop
 /** Stages after which dependents cannot run: no payload to read. */
 export const DEAD_END_STAGES: readonly CalibrationStage[] = ['not_enough_data', 'failed', 'blocked', 'rejected'];
 
-export const isCalibrationStage = (s: string): s is CalibrationStage => s in CALIBRATION_STAGES;
 export const isFinishedCalibration = (s: string) => (FINISHED_CALIBRATION_STAGES as readonly string[]).includes(s);
 export const isProducing = (s: string) => (PRODUCING_STAGES as readonly string[]).includes(s);
 export const isDeadEnd = (s: string) => (DEAD_END_STAGES as readonly string[]).includes(s);
-
-export function canMoveCalibration(from: string, to: CalibrationStage): boolean {
-  return isCalibrationStage(from) && CALIBRATION_TRANSITIONS[from].includes(to);
-}
-
-/** Throws ILLEGAL_TRANSITION unless `from → to` is in the table. */
-export function assertCalibrationTransition(from: string, to: CalibrationStage): void {
-  if (!canMoveCalibration(from, to)) {
-    const allowed = isCalibrationStage(from) ? CALIBRATION_TRANSITIONS[from].join(', ') || 'nothing' : 'nothing';
-    throw illegalTransition(`calibration cannot go from ${from} to ${to} (allowed: ${allowed})`, { from, to });
-  }
-}
 
 // ───────────────────────────── iterations ─────────────────────────────
 
@@ -128,25 +104,13 @@ export function decideAfterIteration(input: { outcome: IterationOutcome; iterati
  * | rejected   | the manager rejected it (comment required) | — |
  * | superseded | a newer run of the same calibration produced its own candidates | — |
  */
-export const CANDIDATE_STATES = {
-  pending: 'pending',
-  approved: 'approved',
-  rejected: 'rejected',
-  superseded: 'superseded',
-} as const;
-export type CandidateState = (typeof CANDIDATE_STATES)[keyof typeof CANDIDATE_STATES];
-
-export const CANDIDATE_TRANSITIONS: Readonly<Record<CandidateState, readonly CandidateState[]>> = {
+export const candidateLifecycle = defineLifecycle('payload candidate', {
   pending: ['approved', 'rejected', 'superseded'],
   approved: ['rejected', 'superseded'],
   rejected: [],
   superseded: [],
-};
-
-export function assertCandidateTransition(from: string, to: CandidateState): void {
-  const ok = from in CANDIDATE_TRANSITIONS && CANDIDATE_TRANSITIONS[from as CandidateState].includes(to);
-  if (!ok) throw illegalTransition(`payload candidate cannot go from ${from} to ${to}`, { from, to });
-}
+});
+export type CandidateState = StateOf<typeof candidateLifecycle>;
 
 // ───────────────────────────── algorithm requests ─────────────────────────────
 
@@ -160,29 +124,15 @@ export function assertCandidateTransition(from: string, to: CandidateState): voi
  * | done      | its CalibrationRun produced payloads               | — |
  * | failed    | its CalibrationRun ended without payloads          | — |
  */
-export const REQUEST_STATES = {
-  submitted: 'submitted',
-  approved: 'approved',
-  rejected: 'rejected',
-  running: 'running',
-  done: 'done',
-  failed: 'failed',
-} as const;
-export type RequestState = (typeof REQUEST_STATES)[keyof typeof REQUEST_STATES];
-
-export const REQUEST_TRANSITIONS: Readonly<Record<RequestState, readonly RequestState[]>> = {
+export const requestLifecycle = defineLifecycle('algorithm request', {
   submitted: ['approved', 'rejected'],
   approved: ['running', 'done', 'failed'],
   running: ['done', 'failed'],
   rejected: [],
   done: [],
   failed: [],
-};
-
-export function assertRequestTransition(from: string, to: RequestState): void {
-  const ok = from in REQUEST_TRANSITIONS && REQUEST_TRANSITIONS[from as RequestState].includes(to);
-  if (!ok) throw illegalTransition(`algorithm request cannot go from ${from} to ${to}`, { from, to });
-}
+});
+export type RequestState = StateOf<typeof requestLifecycle>;
 
 /** The request state that mirrors a calibration stage (undefined: leave the request as it is). */
 export function requestStateFor(stage: CalibrationStage): RequestState | undefined {

@@ -1,5 +1,5 @@
 /**
- * The fix window of a bucket (DOMAIN §1, §5; CMS Tier-0 holds prompt reconstruction 48 h the same way): after prompt
+ * The fix window of a bucket (CMS Tier-0 holds prompt reconstruction 48 h the same way): after prompt
  * processing, detector experts may put corrected payloads into the auxiliary fixing tag until a stored deadline.
  *
  * Window states:
@@ -12,25 +12,22 @@
  * A window whose deadline has passed but which the tick has not settled yet (the server was down) counts as closed
  * for every decision here: the deadline is the truth, the tick only records it.
  */
-import { DomainError, illegalTransition, invalid, ruleViolation } from './errors.ts';
+import { DomainError, invalid, ruleViolation } from './errors.ts';
+import { defineLifecycle, type StateOf } from './lifecycle.ts';
 
-export const WINDOW_STATES = { open: 'open', closed: 'closed' } as const;
-export type WindowState = (typeof WINDOW_STATES)[keyof typeof WINDOW_STATES];
-
-export const WINDOW_TRANSITIONS: Record<WindowState, readonly WindowState[]> = {
+export const fixWindowLifecycle = defineLifecycle('fix window', {
   open: ['closed'],
   closed: [],
-};
-
-export const FIX_STATES = { pending: 'pending', approved: 'approved', rejected: 'rejected' } as const;
-export type FixState = (typeof FIX_STATES)[keyof typeof FIX_STATES];
+});
+export type WindowState = StateOf<typeof fixWindowLifecycle>;
 
 /** pending → approved | rejected; a decision is final. */
-export const FIX_TRANSITIONS: Record<FixState, readonly FixState[]> = {
+export const fixLifecycle = defineLifecycle('fix', {
   pending: ['approved', 'rejected'],
   approved: [],
   rejected: [],
-};
+});
+export type FixState = StateOf<typeof fixLifecycle>;
 
 /** Longest a window may be kept open in total, so a typo in an extension cannot hold a bucket for a year. */
 export const MAX_WINDOW_MS = 90 * 24 * 3600_000;
@@ -41,20 +38,6 @@ export interface WindowView {
   deadline: Date;
 }
 
-export function assertWindowTransition(from: string, to: WindowState): void {
-  const allowed = WINDOW_TRANSITIONS[from as WindowState];
-  if (!allowed || !allowed.includes(to)) {
-    throw illegalTransition(`a fix window cannot go from ${from} to ${to}`, { from, to });
-  }
-}
-
-export function assertFixTransition(from: string, to: FixState): void {
-  const allowed = FIX_TRANSITIONS[from as FixState];
-  if (!allowed || !allowed.includes(to)) {
-    throw illegalTransition(`a fix that is ${from} cannot become ${to}`, { from, to });
-  }
-}
-
 export function deadlineAfter(openedAt: Date, hours: number): Date {
   if (!(hours > 0)) throw invalid(`fix window length must be positive, got ${hours} h`);
   return new Date(openedAt.getTime() + Math.round(hours * 3600_000));
@@ -62,12 +45,12 @@ export function deadlineAfter(openedAt: Date, hours: number): Date {
 
 /** Open in the sense that matters: stored state open and the deadline not reached at `now`. */
 export function isAcceptingFixes(w: WindowView, now: Date): boolean {
-  return w.state === WINDOW_STATES.open && now.getTime() < w.deadline.getTime();
+  return w.state === 'open' && now.getTime() < w.deadline.getTime();
 }
 
 /** Due for the close-expired-windows tick. */
 export function isExpired(w: WindowView, now: Date): boolean {
-  return w.state === WINDOW_STATES.open && now.getTime() >= w.deadline.getTime();
+  return w.state === 'open' && now.getTime() >= w.deadline.getTime();
 }
 
 /** Within the closing-soon lead time before the deadline (and not yet past it). */
@@ -81,7 +64,7 @@ export function remainingMs(w: WindowView, now: Date): number {
 }
 
 function assertOpenAt(w: WindowView, now: Date, what: string): void {
-  if (w.state !== WINDOW_STATES.open) throw ruleViolation(`the fix window is closed; cannot ${what}`);
+  if (w.state !== 'open') throw ruleViolation(`the fix window is closed; cannot ${what}`);
   if (now.getTime() >= w.deadline.getTime()) {
     throw ruleViolation(`the fix window expired at ${w.deadline.toISOString()}; cannot ${what}`, { deadline: w.deadline.toISOString() });
   }
@@ -195,8 +178,8 @@ export function validateFix(c: FixCheck): void {
       `${c.actor.user} is a detector expert for ${c.actor.detectors.join(', ') || 'no detector'}, not for ${c.detector}`,
     );
   }
-  if (c.window.state !== WINDOW_STATES.open || c.now.getTime() >= c.window.deadline.getTime()) {
-    const at = c.window.state === WINDOW_STATES.open ? c.window.deadline : undefined;
+  if (c.window.state !== 'open' || c.now.getTime() >= c.window.deadline.getTime()) {
+    const at = c.window.state === 'open' ? c.window.deadline : undefined;
     throw ruleViolation(
       `the fix window of this bucket is closed${at ? ` (deadline ${at.toISOString()} has passed)` : ''}; fixes are no longer accepted`,
     );

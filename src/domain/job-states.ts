@@ -15,21 +15,9 @@
  *
  * Final states: succeeded, failed, cancelled. Active states (the executor may be running it): submitted, running.
  */
-import { illegalTransition } from './errors.ts';
+import { defineLifecycle, type StateOf } from './lifecycle.ts';
 
-export const JOB_STATES = {
-  created: 'created',
-  submitted: 'submitted',
-  running: 'running',
-  succeeded: 'succeeded',
-  failed: 'failed',
-  held: 'held',
-  cancelled: 'cancelled',
-} as const;
-export type JobState = (typeof JOB_STATES)[keyof typeof JOB_STATES];
-export const JOB_STATE_LIST = Object.values(JOB_STATES) as JobState[];
-
-export const JOB_TRANSITIONS: Record<JobState, readonly JobState[]> = {
+export const jobLifecycle = defineLifecycle('job', {
   created: ['submitted', 'cancelled', 'held'],
   submitted: ['running', 'succeeded', 'failed', 'created', 'held', 'cancelled'],
   running: ['succeeded', 'failed', 'created', 'held', 'cancelled'],
@@ -37,7 +25,8 @@ export const JOB_TRANSITIONS: Record<JobState, readonly JobState[]> = {
   failed: ['created'],
   held: ['created', 'cancelled'],
   cancelled: ['created'],
-};
+});
+export type JobState = StateOf<typeof jobLifecycle>;
 
 export const FINAL_JOB_STATES: readonly JobState[] = ['succeeded', 'failed', 'cancelled'];
 export const ACTIVE_JOB_STATES: readonly JobState[] = ['submitted', 'running'];
@@ -48,25 +37,9 @@ export const ABORTABLE_JOB_STATES: readonly JobState[] = ['created', 'submitted'
 /** States a manager's resubmit applies to. */
 export const RESUBMITTABLE_JOB_STATES: readonly JobState[] = ['failed', 'held', 'cancelled'];
 
-export function isJobState(s: string): s is JobState {
-  return (JOB_STATE_LIST as string[]).includes(s);
-}
-
 export function isFinalJobState(s: string): boolean {
   return (FINAL_JOB_STATES as string[]).includes(s);
 }
 
-export function canMoveJob(from: JobState, to: JobState): boolean {
-  return JOB_TRANSITIONS[from].includes(to);
-}
-
-export function assertJobTransition(from: string, to: JobState, jobId?: number): asserts from is JobState {
-  if (!isJobState(from) || !canMoveJob(from, to)) {
-    throw illegalTransition(`job${jobId !== undefined ? ` ${jobId}` : ''} cannot go from ${from} to ${to}`, { from, to });
-  }
-}
-
 /** The states every `from` in `froms` may leave for `to` (used to build set-based CAS updates). */
-export function statesThatMayMoveTo(to: JobState, froms: readonly JobState[] = JOB_STATE_LIST): JobState[] {
-  return froms.filter((f) => canMoveJob(f, to));
-}
+export const statesThatMayMoveTo = jobLifecycle.statesThatMayMoveTo;

@@ -12,42 +12,19 @@
  *   ended and the failed runs stay within the threshold, `failed` when more runs failed than that, or `aborted`.
  * - `finished` | `failed` | `aborted`: final. `finished` moves the bucket to `done`.
  */
-import { illegalTransition } from './errors.ts';
+import { defineLifecycle, type StateOf } from './lifecycle.ts';
 
-export const CAMPAIGN_STATES = {
-  created: 'created',
-  launched: 'launched',
-  running: 'running',
-  finished: 'finished',
-  failed: 'failed',
-  aborted: 'aborted',
-} as const;
-export type CampaignState = (typeof CAMPAIGN_STATES)[keyof typeof CAMPAIGN_STATES];
-
-export const CAMPAIGN_TRANSITIONS: Record<CampaignState, readonly CampaignState[]> = {
+export const campaignLifecycle = defineLifecycle('reprocessing campaign', {
   created: ['launched', 'aborted'],
   launched: ['running', 'failed', 'aborted'],
   running: ['finished', 'failed', 'aborted'],
   finished: [],
   failed: [],
   aborted: [],
-};
+});
+export type CampaignState = StateOf<typeof campaignLifecycle>;
 
 export const FINAL_CAMPAIGN_STATES: readonly CampaignState[] = ['finished', 'failed', 'aborted'];
-
-export function canTransition(from: string, to: CampaignState): boolean {
-  return (CAMPAIGN_TRANSITIONS[from as CampaignState] ?? []).includes(to);
-}
-
-export function assertCampaignTransition(from: string, to: CampaignState): void {
-  if (!canTransition(from, to)) {
-    throw illegalTransition(`a reprocessing campaign cannot go from ${from} to ${to}`, {
-      from,
-      to,
-      allowed: CAMPAIGN_TRANSITIONS[from as CampaignState] ?? [],
-    });
-  }
-}
 
 // ───────────────────────────── run selection ─────────────────────────────
 

@@ -1,5 +1,5 @@
 /**
- * Global tag states and types (DOMAIN §2, as in Belle II). The server enforces the transition table; the CLI asks for
+ * Global tag states and types (as in Belle II). The server enforces the transition table; the CLI asks for
  * the tag name to be retyped before the irreversible ones.
  *
  * | state     | entered by                                   | what may happen there                        | exits to           |
@@ -11,27 +11,18 @@
  * | RUNNING   | OPEN, the loop's running tag                 | grows forward only, by running update        | PUBLISHED, INVALID |
  * | INVALID   | PUBLISHED or RUNNING, end of life            | never served for processing                  | —                  |
  */
-import { illegalTransition, ruleViolation } from './errors.ts';
+import { ruleViolation } from './errors.ts';
+import { defineLifecycle, type StateOf } from './lifecycle.ts';
 
-export const TAG_STATES = {
-  OPEN: 'OPEN',
-  TESTING: 'TESTING',
-  VALIDATED: 'VALIDATED',
-  PUBLISHED: 'PUBLISHED',
-  RUNNING: 'RUNNING',
-  INVALID: 'INVALID',
-} as const;
-export type TagState = (typeof TAG_STATES)[keyof typeof TAG_STATES];
-export const TAG_STATE_LIST = Object.values(TAG_STATES) as TagState[];
-
-export const TRANSITIONS: Readonly<Record<TagState, readonly TagState[]>> = {
+export const tagLifecycle = defineLifecycle('tag', {
   OPEN: ['TESTING', 'RUNNING'],
   TESTING: ['VALIDATED', 'OPEN'],
   VALIDATED: ['PUBLISHED', 'OPEN'],
   PUBLISHED: ['INVALID'],
   RUNNING: ['PUBLISHED', 'INVALID'],
   INVALID: [],
-};
+});
+export type TagState = StateOf<typeof tagLifecycle>;
 
 /** Moves that cannot be undone: the CLI wants the tag name retyped (or --yes). */
 export const IRREVERSIBLE_STATES: readonly TagState[] = ['PUBLISHED', 'INVALID'];
@@ -46,25 +37,6 @@ export const TAG_TYPES = {
 export type TagType = (typeof TAG_TYPES)[keyof typeof TAG_TYPES];
 export const TAG_TYPE_LIST = Object.values(TAG_TYPES) as TagType[];
 
-export function isTagState(s: string): s is TagState {
-  return (TAG_STATE_LIST as string[]).includes(s);
-}
-
-export function canTransition(from: TagState, to: TagState): boolean {
-  return TRANSITIONS[from].includes(to);
-}
-
-export function assertTransition(tag: string, from: TagState, to: TagState): void {
-  if (from === to) throw illegalTransition(`tag ${tag} is already ${to}`, { tag, from, to });
-  if (!canTransition(from, to)) {
-    const allowed = TRANSITIONS[from];
-    throw illegalTransition(
-      `tag ${tag} cannot go from ${from} to ${to}; ${from} may go to ${allowed.length ? allowed.join(', ') : 'nothing (end of life)'}`,
-      { tag, from, to, allowed },
-    );
-  }
-}
-
 /** Shortest legal path of states from `from` to `to` (excluding `from`), or undefined when unreachable. */
 export function transitionPath(from: TagState, to: TagState): TagState[] | undefined {
   if (from === to) return [];
@@ -72,7 +44,7 @@ export function transitionPath(from: TagState, to: TagState): TagState[] | undef
   const queue: TagState[] = [from];
   while (queue.length) {
     const s = queue.shift()!;
-    for (const n of TRANSITIONS[s]) {
+    for (const n of tagLifecycle.transitions[s]) {
       if (n === from || prev.has(n)) continue;
       prev.set(n, s);
       if (n === to) {

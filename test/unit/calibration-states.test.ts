@@ -1,45 +1,36 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  CALIBRATION_STAGES,
-  CALIBRATION_TRANSITIONS,
-  assertCalibrationTransition,
-  assertCandidateTransition,
-  assertRequestTransition,
-  canMoveCalibration,
-  decideAfterIteration,
-  requestStateFor,
-} from '../../src/domain/calibration-states.ts';
+import { requestLifecycle, candidateLifecycle, calibrationLifecycle, decideAfterIteration, requestStateFor } from '../../src/domain/calibration-states.ts';
 import { DomainError } from '../../src/domain/errors.ts';
 
 describe('calibration stage table', () => {
   it('when every stage is listed, then each has a transition entry and targets are stages', () => {
-    for (const s of Object.values(CALIBRATION_STAGES)) {
-      assert.ok(Array.isArray(CALIBRATION_TRANSITIONS[s]), s);
-      for (const t of CALIBRATION_TRANSITIONS[s]) assert.ok(t in CALIBRATION_STAGES, `${s} → ${t}`);
+    for (const s of calibrationLifecycle.list) {
+      assert.ok(Array.isArray(calibrationLifecycle.transitions[s]), s);
+      for (const t of calibrationLifecycle.transitions[s]) assert.ok(calibrationLifecycle.is(t), `${s} → ${t}`);
     }
   });
 
   it('when a calibration converged, then only a rejection can move it', () => {
-    assert.ok(canMoveCalibration('converged', 'rejected'));
-    assert.ok(!canMoveCalibration('converged', 'running'));
-    assert.ok(!canMoveCalibration('failed', 'waiting'));
+    assert.ok(calibrationLifecycle.can('converged', 'rejected'));
+    assert.ok(!calibrationLifecycle.can('converged', 'running'));
+    assert.ok(!calibrationLifecycle.can('failed', 'waiting'));
   });
 
   it('when an illegal move is asked, then ILLEGAL_TRANSITION is thrown naming both stages', () => {
     assert.throws(
-      () => assertCalibrationTransition('failed', 'running'),
+      () => calibrationLifecycle.assert('failed', 'running'),
       (e: unknown) => e instanceof DomainError && e.code === 'ILLEGAL_TRANSITION' && /failed to running/.test(e.message),
     );
-    assert.throws(() => assertCalibrationTransition('nonsense', 'running'), DomainError);
-    assert.doesNotThrow(() => assertCalibrationTransition('blocked', 'waiting'));
+    assert.throws(() => calibrationLifecycle.assert('nonsense', 'running'), DomainError);
+    assert.doesNotThrow(() => calibrationLifecycle.assert('blocked', 'waiting'));
   });
 
   it('when candidates and requests move, then their tables are enforced too', () => {
-    assert.doesNotThrow(() => assertCandidateTransition('pending', 'approved'));
-    assert.throws(() => assertCandidateTransition('rejected', 'approved'), DomainError);
-    assert.doesNotThrow(() => assertRequestTransition('submitted', 'approved'));
-    assert.throws(() => assertRequestTransition('rejected', 'approved'), DomainError);
+    assert.doesNotThrow(() => candidateLifecycle.assert('pending', 'approved'));
+    assert.throws(() => candidateLifecycle.assert('rejected', 'approved'), DomainError);
+    assert.doesNotThrow(() => requestLifecycle.assert('submitted', 'approved'));
+    assert.throws(() => requestLifecycle.assert('rejected', 'approved'), DomainError);
   });
 
   it('when a calibration ends, then its request follows (blocked and rejected leave it alone)', () => {

@@ -1,18 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  deadlineAfter,
-  isAcceptingFixes,
-  isClosingSoon,
-  isExpired,
-  iovProblems,
-  planEarlyClose,
-  planExtension,
-  validateFix,
-  detectorOfPayload,
-  assertWindowTransition,
-  assertFixTransition,
-} from '../../src/domain/fix-window.ts';
+import { fixWindowLifecycle, fixLifecycle, deadlineAfter, isAcceptingFixes, isClosingSoon, isExpired, iovProblems, planEarlyClose, planExtension, validateFix, detectorOfPayload } from '../../src/domain/fix-window.ts';
 import { DomainError } from '../../src/domain/errors.ts';
 
 const opened = new Date('2026-11-01T00:00:00Z');
@@ -93,8 +81,8 @@ test('when payload names are mapped to detectors, then produced payloads give th
 });
 
 test('when a window or fix would move backwards, then the transition tables refuse it', () => {
-  assert.doesNotThrow(() => assertWindowTransition('open', 'closed'));
-  assert.equal(code(() => assertWindowTransition('closed', 'open' as never)), 'ILLEGAL_TRANSITION');
-  assert.doesNotThrow(() => assertFixTransition('pending', 'approved'));
-  assert.equal(code(() => assertFixTransition('rejected', 'approved')), 'ILLEGAL_TRANSITION');
+  assert.doesNotThrow(() => fixWindowLifecycle.assert('open', 'closed'));
+  assert.equal(code(() => fixWindowLifecycle.assert('closed', 'open' as never)), 'ILLEGAL_TRANSITION');
+  assert.doesNotThrow(() => fixLifecycle.assert('pending', 'approved'));
+  assert.equal(code(() => fixLifecycle.assert('rejected', 'approved')), 'ILLEGAL_TRANSITION');
 });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { classifyFailure, culpritInputs } from '../../src/domain/error-classes.ts';
 import { decideRetry, DEFAULT_RETRY_POLICY } from '../../src/domain/retry-policy.ts';
-import { JOB_TRANSITIONS, assertJobTransition, FINAL_JOB_STATES } from '../../src/domain/job-states.ts';
+import { jobLifecycle, FINAL_JOB_STATES } from '../../src/domain/job-states.ts';
 
 const now = new Date('2026-11-01T00:00:00Z');
 
@@ -75,8 +75,8 @@ test('when software errors repeat, then retries stop at the smaller of the job a
 });
 
 test('when a job is final, then only a resubmit (to created) leaves it, and succeeded never', () => {
-  assert.deepEqual(JOB_TRANSITIONS.succeeded, []);
-  for (const s of FINAL_JOB_STATES.filter((s) => s !== 'succeeded')) assert.deepEqual(JOB_TRANSITIONS[s], ['created']);
-  assert.throws(() => assertJobTransition('succeeded', 'created', 1), { code: 'ILLEGAL_TRANSITION' });
-  assert.throws(() => assertJobTransition('created', 'succeeded', 1), { code: 'ILLEGAL_TRANSITION' });
+  assert.deepEqual(jobLifecycle.transitions.succeeded, []);
+  for (const s of FINAL_JOB_STATES.filter((s) => s !== 'succeeded')) assert.deepEqual(jobLifecycle.transitions[s], ['created']);
+  assert.throws(() => jobLifecycle.assert('succeeded', 'created', 1), { code: 'ILLEGAL_TRANSITION' });
+  assert.throws(() => jobLifecycle.assert('created', 'succeeded', 1), { code: 'ILLEGAL_TRANSITION' });
 });

@@ -1,13 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  selectRuns,
-  aggregateProgress,
-  settleCampaign,
-  isFailingBeyond,
-  assertCampaignTransition,
-  DEFAULT_REQUIREMENTS,
-} from '../../src/domain/reprocessing.ts';
+import { campaignLifecycle, selectRuns, aggregateProgress, settleCampaign, isFailingBeyond, DEFAULT_REQUIREMENTS } from '../../src/domain/reprocessing.ts';
 
 const good = { svd: 'good', cdc: 'good', ecl: 'good', top: 'good', arich: 'good', klm: 'good' };
 const files = [{ status: 'transferred' }, { status: 'transferred' }];
@@ -72,7 +65,7 @@ test('when a campaign has no selected run, then it is complete at once', () => {
 });
 
 test('when a campaign would move out of a final state, then the transition is refused', () => {
-  assert.doesNotThrow(() => assertCampaignTransition('created', 'launched'));
-  assert.throws(() => assertCampaignTransition('finished', 'running'), /cannot go from finished to running/);
-  assert.throws(() => assertCampaignTransition('created', 'finished'));
+  assert.doesNotThrow(() => campaignLifecycle.assert('created', 'launched'));
+  assert.throws(() => campaignLifecycle.assert('finished', 'running'), /cannot go from finished to running/);
+  assert.throws(() => campaignLifecycle.assert('created', 'finished'));
 });

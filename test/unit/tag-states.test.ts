@@ -1,16 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  TAG_STATE_LIST,
-  TRANSITIONS,
-  assertIovsEditable,
-  assertRenamable,
-  assertServable,
-  assertTransition,
-  canTransition,
-  transitionPath,
-  type TagState,
-} from '../../src/domain/tag-states.ts';
+import { tagLifecycle, assertIovsEditable, assertRenamable, assertServable, transitionPath, type TagState } from '../../src/domain/tag-states.ts';
 import { DomainError } from '../../src/domain/errors.ts';
 
 const expected: Record<TagState, TagState[]> = {
@@ -24,26 +14,26 @@ const expected: Record<TagState, TagState[]> = {
 
 describe('global tag states', () => {
   it('when every pair of states is tried, then exactly the moves of DOMAIN §2 are allowed', () => {
-    for (const from of TAG_STATE_LIST) {
-      for (const to of TAG_STATE_LIST) {
+    for (const from of tagLifecycle.list) {
+      for (const to of tagLifecycle.list) {
         const allowed = expected[from].includes(to);
-        assert.equal(canTransition(from, to), allowed, `${from} -> ${to}`);
-        if (allowed) assertTransition('t', from, to);
+        assert.equal(tagLifecycle.can(from, to), allowed, `${from} -> ${to}`);
+        if (allowed) tagLifecycle.assert(from, to, 't');
         else {
           assert.throws(
-            () => assertTransition('t', from, to),
+            () => tagLifecycle.assert(from, to, 't'),
             (e: unknown) => e instanceof DomainError && e.code === 'ILLEGAL_TRANSITION',
           );
         }
       }
     }
-    assert.deepEqual(TRANSITIONS, expected);
+    assert.deepEqual(tagLifecycle.transitions, expected);
   });
 
   it('when an illegal move is refused, then the message lists where the state may go', () => {
-    assert.throws(() => assertTransition('gt', 'PUBLISHED', 'OPEN'), /PUBLISHED may go to INVALID/);
-    assert.throws(() => assertTransition('gt', 'INVALID', 'OPEN'), /nothing \(end of life\)/);
-    assert.throws(() => assertTransition('gt', 'OPEN', 'OPEN'), /already OPEN/);
+    assert.throws(() => tagLifecycle.assert('PUBLISHED', 'OPEN', 'gt'), /PUBLISHED may go to INVALID/);
+    assert.throws(() => tagLifecycle.assert('INVALID', 'OPEN', 'gt'), /nothing \(end of life\)/);
+    assert.throws(() => tagLifecycle.assert('OPEN', 'OPEN', 'gt'), /already OPEN/);
   });
 
   it('when a path between states is asked, then the shortest legal one is given', () => {

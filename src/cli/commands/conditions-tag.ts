@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { CliError } from '../../clients/api-client.ts';
 import { api, confirmByRetyping, globals, output, table } from '../context.ts';
-import { IRREVERSIBLE_STATES, TAG_STATE_LIST, TAG_TYPE_LIST, type TagState } from '../../domain/tag-states.ts';
+import { tagLifecycle, IRREVERSIBLE_STATES, TAG_TYPE_LIST, type TagState } from '../../domain/tag-states.ts';
 import { RUNNING_UPDATE_MODE_LIST } from '../../domain/running-update.ts';
 import { collect, explained, iovArg, pointArg } from './conditions-shared.ts';
 
@@ -41,7 +41,7 @@ export function registerTagCommands(program: Command): void {
   tag
     .command('list')
     .description('list global tags')
-    .option('--state <state>', TAG_STATE_LIST.join('|'))
+    .option('--state <state>', tagLifecycle.list.join('|'))
     .option('--type <type>', TAG_TYPE_LIST.join('|'))
     .option('--contains <text>', 'part of the name')
     .action(async (o, cmd: Command) => {
@@ -98,12 +98,12 @@ export function registerTagCommands(program: Command): void {
 
   tag
     .command('state <name> <state>')
-    .description(`change the state (${TAG_STATE_LIST.join(', ')}); PUBLISHED and INVALID ask for the tag name to be retyped`)
+    .description(`change the state (${tagLifecycle.list.join(', ')}); PUBLISHED and INVALID ask for the tag name to be retyped`)
     .option('--reason <text>', 'kept in the history', '')
     .option('--yes', 'do not ask for confirmation')
     .action(async (name: string, state: string, o, cmd: Command) => {
       const s = state.toUpperCase() as TagState;
-      if (!TAG_STATE_LIST.includes(s)) throw new CliError(`unknown state ${state}; one of ${TAG_STATE_LIST.join(', ')}`);
+      if (!tagLifecycle.list.includes(s)) throw new CliError(`unknown state ${state}; one of ${tagLifecycle.list.join(', ')}`);
       if (IRREVERSIBLE_STATES.includes(s)) await confirmByRetyping(name, `Setting ${name} to ${s}`, o.yes);
       const { data } = await api(cmd).post(`/tags/${enc(name)}/state`, { state: s, reason: o.reason });
       output(cmd, data, (t) => `${t.name} is now ${t.state}`);

@@ -8,7 +8,7 @@ import { campaignReport, listCampaigns, showCampaign } from '../../services/loop
 import { launchCampaign } from '../../services/loop/launch-campaign.ts';
 import { abortCampaign } from '../../services/loop/abort-campaign.ts';
 import { listNotifications } from '../../services/loop/list-notifications.ts';
-import { CAMPAIGN_STATES } from '../../domain/reprocessing.ts';
+import { campaignLifecycle } from '../../domain/reprocessing.ts';
 
 const Ref = z.object({ id: z.string().min(1).max(100).describe('campaign id, or the bucket name') });
 const Campaign = z.object({}).passthrough().describe('reprocessing campaign');
@@ -22,7 +22,7 @@ export function registerLoopReprocessingRoutes(tools: RouteTools, deps: Deps): v
       tag: 'reprocessing',
       summary: 'List reprocessing campaigns, newest first',
       auth: 'authenticated',
-      query: z.object({ state: z.enum(Object.values(CAMPAIGN_STATES) as [string, ...string[]]).optional() }),
+      query: z.object({ state: z.enum(campaignLifecycle.list as [string, ...string[]]).optional() }),
       response: z.array(Campaign),
     },
     async ({ query }) => listCampaigns(deps, query),

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { Deps } from '../../deps.ts';
 import { defineRoute, type RouteTools } from '../route.ts';
-import { BUCKET_STAGE_LIST } from '../../domain/bucket-stages.ts';
+import { bucketLifecycle } from '../../domain/bucket-stages.ts';
 import { createBucket, CreateBucketSchema } from '../../services/buckets/create-bucket.ts';
 import { closeBucket, CloseBucketSchema } from '../../services/buckets/close-bucket.ts';
 import { recoverBucket } from '../../services/buckets/recover-bucket.ts';
@@ -28,7 +28,7 @@ export function registerProductionBucketRoutes(tools: RouteTools, deps: Deps): v
       auth: 'authenticated',
       query: z.object({
         exp: z.coerce.number().int().min(0).optional(),
-        stage: z.preprocess((v) => (typeof v === 'string' ? v.split(',') : v), z.array(z.enum(BUCKET_STAGE_LIST as [string, ...string[]]))).optional(),
+        stage: z.preprocess((v) => (typeof v === 'string' ? v.split(',') : v), z.array(z.enum(bucketLifecycle.list as [string, ...string[]]))).optional(),
       }),
     },
     async ({ query }) => listBuckets(deps, query),

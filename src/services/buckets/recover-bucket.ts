@@ -3,7 +3,7 @@
  * the data-production manager for production and reprocessing, the calibration manager for the calibration stages.
  */
 import type { Deps } from '../../deps.ts';
-import { isBucketStage, type BucketStage } from '../../domain/bucket-stages.ts';
+import { bucketLifecycle, type BucketStage } from '../../domain/bucket-stages.ts';
 import { conflict, forbidden, notFound } from '../../domain/errors.ts';
 import type { Actor, Role } from '../../domain/roles.ts';
 import { transitionBucket } from './transition-bucket.ts';
@@ -21,7 +21,7 @@ export async function recoverBucket(deps: Deps, actor: Actor, name: string, reas
   if (!b) throw notFound(`bucket ${name}`);
   if (b.stage !== 'failed') throw conflict(`bucket ${name} is ${b.stage}, not failed`);
   const from = (b.data as Record<string, unknown>)?.failedFrom;
-  if (typeof from !== 'string' || !isBucketStage(from)) throw conflict(`bucket ${name} does not record the stage it failed in`);
+  if (typeof from !== 'string' || !bucketLifecycle.is(from)) throw conflict(`bucket ${name} does not record the stage it failed in`);
   const role = RESPONSIBLE[from];
   if (actor.role !== 'admin' && actor.role !== role) throw forbidden(`bringing ${name} back to ${from} is for the ${role ?? 'admin'}`);
   const moved = await transitionBucket(deps, b, from, actor, { reason: `recovered by ${actor.user}: ${reason}`, data: { failedFrom: null, failure: null } });

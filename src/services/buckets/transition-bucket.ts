@@ -6,7 +6,7 @@
  */
 import type { Deps } from '../../deps.ts';
 import type { Prisma as PrismaTypes } from '../../db/generated/client.ts';
-import { assertBucketTransition, type BucketStage } from '../../domain/bucket-stages.ts';
+import { bucketLifecycle, type BucketStage } from '../../domain/bucket-stages.ts';
 import type { Actor } from '../../domain/roles.ts';
 import { recordAudit, type Tx } from '../audit/record-audit.ts';
 
@@ -29,7 +29,7 @@ export interface TransitionOptions {
 }
 
 export async function transitionBucket(deps: Deps, bucket: BucketRef, to: BucketStage, actor: Actor, opts: TransitionOptions): Promise<boolean> {
-  assertBucketTransition(bucket.stage, to, bucket.name);
+  bucketLifecycle.assert(bucket.stage, to, bucket.name);
   const from = bucket.stage;
   const now = deps.clock.now();
   const work = async (tx: Tx) => {

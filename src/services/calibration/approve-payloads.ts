@@ -7,7 +7,7 @@
 import type { Deps } from '../../deps.ts';
 import { inCalibrationTx } from './calibration-tx.ts';
 import { conflict, invalid } from '../../domain/errors.ts';
-import { assertCandidateTransition } from '../../domain/calibration-states.ts';
+import { candidateLifecycle } from '../../domain/calibration-states.ts';
 import type { Actor } from '../../domain/roles.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { assertManager } from '../requests/approve-request.ts';
@@ -37,7 +37,7 @@ export async function approvePayloads(deps: Deps, actor: Actor, raw: DecidePaylo
         throw conflict(`calibration run ${r.id} (${r.calibration}) is ${r.state}; its candidates cannot be approved`);
       }
     }
-    for (const c of candidates) assertCandidateTransition(c.state, 'approved');
+    for (const c of candidates) candidateLifecycle.assert(c.state, 'approved');
     const moved = await tx.payloadCandidate.updateMany({
       where: { id: { in: candidates.map((c) => c.id) }, state: 'pending' },
       data: { state: 'approved', decidedBy: actor.user, decidedAt: now, comment: input.comment ?? null },

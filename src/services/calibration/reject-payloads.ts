@@ -7,7 +7,7 @@
 import type { Deps } from '../../deps.ts';
 import { inCalibrationTx } from './calibration-tx.ts';
 import { invalid } from '../../domain/errors.ts';
-import { assertCandidateTransition } from '../../domain/calibration-states.ts';
+import { candidateLifecycle } from '../../domain/calibration-states.ts';
 import type { Actor } from '../../domain/roles.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { assertManager } from '../requests/approve-request.ts';
@@ -36,7 +36,7 @@ export async function rejectPayloads(deps: Deps, actor: Actor, raw: DecidePayloa
       where: { calibrationRunId: { in: runIds }, state: { in: ['pending', 'approved'] } },
       orderBy: { id: 'asc' },
     });
-    for (const c of affected) assertCandidateTransition(c.state, 'rejected');
+    for (const c of affected) candidateLifecycle.assert(c.state, 'rejected');
     await tx.payloadCandidate.updateMany({
       where: { id: { in: affected.map((c) => c.id) }, state: { in: ['pending', 'approved'] } },
       data: { state: 'rejected', decidedBy: actor.user, decidedAt: now, comment },

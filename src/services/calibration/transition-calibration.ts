@@ -6,12 +6,7 @@ import type { Logger } from '../../observability/logger.ts';
 import { conflict } from '../../domain/errors.ts';
 import type { Actor } from '../../domain/roles.ts';
 import { SYSTEM_ACTOR } from '../../domain/roles.ts';
-import {
-  assertCalibrationTransition,
-  isFinishedCalibration,
-  requestStateFor,
-  type CalibrationStage,
-} from '../../domain/calibration-states.ts';
+import { calibrationLifecycle, isFinishedCalibration, requestStateFor, type CalibrationStage } from '../../domain/calibration-states.ts';
 import { recordAudit, type Db } from '../audit/record-audit.ts';
 
 /** The typed event of a move (logged and audited). */
@@ -38,7 +33,7 @@ export interface TransitionInput {
 
 export async function transitionCalibration(tx: Db, logger: Logger, input: TransitionInput): Promise<CalibrationTransitionEvent> {
   const { run, to, reason, at } = input;
-  assertCalibrationTransition(run.state, to);
+  calibrationLifecycle.assert(run.state, to);
   const moved = await tx.calibrationRun.updateMany({
     where: { id: run.id, state: run.state },
     data: {

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { Deps } from '../../deps.ts';
 import type { Actor } from '../../domain/roles.ts';
 import { conflict } from '../../domain/errors.ts';
-import { assertTransition, type TagState } from '../../domain/tag-states.ts';
+import { tagLifecycle, type TagState } from '../../domain/tag-states.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { ReasonSchema, TagNameSchema, TagStateSchema } from './support/schemas.ts';
 import { inTransaction, type Tx, type TxOption } from './support/transaction.ts';
@@ -26,7 +26,7 @@ export type SetTagStateInput = z.input<typeof SetTagStateSchema>;
 
 /** The transition itself, on an already locked row (shared with ensureTag). */
 export async function changeState(deps: Deps, tx: Tx, actor: Actor, tag: TagRow, to: TagState, reason: string, now: Date): Promise<TagRow> {
-  assertTransition(tag.name, tag.state, to);
+  tagLifecycle.assert(tag.state, to, tag.name);
   const rows = await tx.$queryRaw<TagRow[]>`UPDATE "GlobalTag" SET state = ${to}, version = version + 1, "updatedAt" = ${now}
     WHERE id = ${tag.id} AND state = ${tag.state}
     RETURNING id, name, type, state, description, "fcsrExp", "fcsrRun", version, "createdAt", "createdBy", "updatedAt"`;

@@ -7,7 +7,7 @@ import { Prisma } from '../../db/generated/client.ts';
 import type { Deps } from '../../deps.ts';
 import { ERROR_CLASS_LIST } from '../../domain/error-classes.ts';
 import { invalid, notFound } from '../../domain/errors.ts';
-import { JOB_STATE_LIST } from '../../domain/job-states.ts';
+import { jobLifecycle } from '../../domain/job-states.ts';
 
 const list = <T extends z.ZodType>(item: T) =>
   z.preprocess((v) => (typeof v === 'string' ? v.split(',').filter(Boolean) : v), z.array(item).min(1)).optional();
@@ -19,7 +19,7 @@ export const JobFilterSchema = z.object({
   exp: z.coerce.number().int().min(0).optional(),
   runFrom: z.coerce.number().int().min(0).optional().describe('first run (inclusive)'),
   runTo: z.coerce.number().int().min(0).optional().describe('last run (inclusive)'),
-  state: list(z.enum(JOB_STATE_LIST as [string, ...string[]])).describe('state(s)'),
+  state: list(z.enum(jobLifecycle.list as [string, ...string[]])).describe('state(s)'),
   errorClass: list(z.enum(ERROR_CLASS_LIST as [string, ...string[]])).describe('error class(es)'),
   ids: list(z.coerce.number().int().positive()).describe('job ids'),
   campaignId: z.coerce.number().int().optional(),

@@ -3,7 +3,7 @@
  * jobs got, by idempotency keys or by step within a bucket / campaign / calibration run.
  */
 import type { Deps } from '../../deps.ts';
-import { FINAL_JOB_STATES, JOB_STATE_LIST } from '../../domain/job-states.ts';
+import { jobLifecycle, FINAL_JOB_STATES } from '../../domain/job-states.ts';
 
 export interface JobSetStatus {
   total: number;
@@ -32,7 +32,7 @@ export async function jobSetStatus(deps: Pick<Deps, 'prisma'>, sel: JobSetSelect
     ...(sel.calibrationRunId !== undefined ? { calibrationRunId: sel.calibrationRunId } : {}),
   };
   const groups = await deps.prisma.job.groupBy({ by: ['state'], where, _count: { _all: true } });
-  const states: Record<string, number> = Object.fromEntries(JOB_STATE_LIST.map((s) => [s, 0]));
+  const states: Record<string, number> = Object.fromEntries(jobLifecycle.list.map((s) => [s, 0]));
   let total = 0;
   for (const g of groups) {
     states[g.state] = g._count._all;

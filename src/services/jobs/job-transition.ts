@@ -6,7 +6,7 @@
  */
 import type { Deps } from '../../deps.ts';
 import type { Prisma as PrismaTypes } from '../../db/generated/client.ts';
-import { assertJobTransition, type JobState } from '../../domain/job-states.ts';
+import { jobLifecycle, type JobState } from '../../domain/job-states.ts';
 import type { Db } from '../audit/record-audit.ts';
 
 export interface JobRef {
@@ -34,7 +34,7 @@ export async function moveJob(
   data: PrismaTypes.JobUpdateManyMutationInput = {},
   note: { why?: string; details?: Record<string, unknown> } = {},
 ): Promise<JobTransition | null> {
-  assertJobTransition(job.state, to, job.id);
+  jobLifecycle.assert(job.state, to, job.id);
   const r = await db.job.updateMany({ where: { id: job.id, state: job.state, attempts: job.attempts }, data: { ...data, state: to } });
   if (r.count === 0) return null;
   return { jobId: job.id, step: job.step, from: job.state, to, attempt: job.attempts, ...note };

@@ -5,7 +5,7 @@
  */
 import type { Deps } from '../../deps.ts';
 import { conflict, forbidden, invalid } from '../../domain/errors.ts';
-import { assertCampaignTransition } from '../../domain/reprocessing.ts';
+import { campaignLifecycle } from '../../domain/reprocessing.ts';
 import type { Actor } from '../../domain/roles.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { bucketData, moveBucket } from './bucket-stage.ts';
@@ -19,7 +19,7 @@ export async function abortCampaign(deps: Deps, actor: Actor, ref: string, input
   const reason = input.reason?.trim();
   if (!reason) throw invalid('an abort needs a reason', [{ path: 'body.reason', message: 'required' }]);
   const c = await findCampaign(deps, ref);
-  assertCampaignTransition(c.state, 'aborted');
+  campaignLifecycle.assert(c.state, 'aborted');
   const now = deps.clock.now();
   await deps.prisma.$transaction(async (tx) => {
     const r = await tx.reprocessingCampaign.updateMany({

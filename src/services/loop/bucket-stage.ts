@@ -7,7 +7,7 @@
 import type { Deps } from '../../deps.ts';
 import type { Db } from '../audit/record-audit.ts';
 import { recordAudit } from '../audit/record-audit.ts';
-import { assertBucketTransition, type BucketStage } from '../../domain/bucket-stages.ts';
+import { bucketLifecycle, type BucketStage } from '../../domain/bucket-stages.ts';
 import { conflict, notFound } from '../../domain/errors.ts';
 import type { Actor } from '../../domain/roles.ts';
 
@@ -78,7 +78,7 @@ export async function moveBucket(
   },
 ): Promise<void> {
   const { bucket, to, actor, reason, at } = input;
-  assertBucketTransition(bucket.stage, to, bucket.name);
+  bucketLifecycle.assert(bucket.stage, to, bucket.name);
   const data = bucketData(bucket);
   const next = { ...data, loop: { ...loopData(bucket), ...(input.loop ?? {}) } };
   const r = await tx.bucket.updateMany({

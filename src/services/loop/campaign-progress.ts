@@ -5,7 +5,7 @@
  * out. While running, a campaign whose failed runs pass the warning threshold notifies once.
  */
 import type { Deps } from '../../deps.ts';
-import { assertCampaignTransition, isFailingBeyond, settleCampaign } from '../../domain/reprocessing.ts';
+import { campaignLifecycle, isFailingBeyond, settleCampaign } from '../../domain/reprocessing.ts';
 import { coerceError } from '../../domain/errors.ts';
 import { SYSTEM_ACTOR } from '../../domain/roles.ts';
 import { recordAudit } from '../audit/record-audit.ts';
@@ -30,7 +30,7 @@ export async function planCampaignJobs(deps: Deps, campaignId: number): Promise<
   });
   const now = deps.clock.now();
   return deps.prisma.$transaction(async (tx) => {
-    assertCampaignTransition(c.state, 'running');
+    campaignLifecycle.assert(c.state, 'running');
     const r = await tx.reprocessingCampaign.updateMany({ where: { id: c.id, state: 'launched' }, data: { state: 'running', stateChangedAt: now } });
     if (r.count === 0) return false;
     await recordAudit(tx, SYSTEM_ACTOR, {

@@ -5,7 +5,7 @@
  * the close hold the assembly, so no fix is silently dropped.
  */
 import type { Deps } from '../../deps.ts';
-import { assertFixTransition } from '../../domain/fix-window.ts';
+import { fixLifecycle } from '../../domain/fix-window.ts';
 import { conflict, notFound, ruleViolation } from '../../domain/errors.ts';
 import type { Actor } from '../../domain/roles.ts';
 import { recordAudit } from '../audit/record-audit.ts';
@@ -19,7 +19,7 @@ export async function decideFix(deps: Deps, actor: Actor, fixId: number, input: 
   if (!fix) throw notFound(`fix ${fixId}`);
   const bucket = await deps.prisma.bucket.findUniqueOrThrow({ where: { id: fix.window.bucketId } });
   const to = input.decision === 'approve' ? 'approved' : 'rejected';
-  assertFixTransition(fix.state, to);
+  fixLifecycle.assert(fix.state, to);
   if (bucket.stage !== 'fix_window') {
     throw ruleViolation(`the final tag of ${bucket.name} is already assembled (stage ${bucket.stage}); fixes can no longer be decided`);
   }

@@ -7,7 +7,7 @@
  */
 import type { Deps } from '../../deps.ts';
 import { conflict, forbidden, ruleViolation } from '../../domain/errors.ts';
-import { assertCampaignTransition } from '../../domain/reprocessing.ts';
+import { campaignLifecycle } from '../../domain/reprocessing.ts';
 import type { Actor } from '../../domain/roles.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { moveBucket } from './bucket-stage.ts';
@@ -19,7 +19,7 @@ export async function launchCampaign(deps: Deps, actor: Actor, ref: string | num
     throw forbidden(`only the data-production manager launches reprocessing (${actor.user} acts as ${actor.role})`);
   }
   const c = await findCampaign(deps, ref);
-  assertCampaignTransition(c.state, 'launched');
+  campaignLifecycle.assert(c.state, 'launched');
   const now = deps.clock.now();
   await deps.prisma.$transaction(async (tx) => {
     const bucket = await tx.bucket.findUniqueOrThrow({ where: { id: c.bucketId } });

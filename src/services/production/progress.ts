@@ -4,7 +4,7 @@
  */
 import type { Deps } from '../../deps.ts';
 import { notFound } from '../../domain/errors.ts';
-import { FINAL_JOB_STATES, JOB_STATE_LIST } from '../../domain/job-states.ts';
+import { jobLifecycle, FINAL_JOB_STATES } from '../../domain/job-states.ts';
 
 export interface StepProgress {
   step: string;
@@ -43,7 +43,7 @@ export async function bucketProgress(deps: Deps, name: string): Promise<BucketPr
   for (const r of rows) {
     let s = bySteps.get(r.step);
     if (!s) {
-      s = { step: r.step, total: 0, states: Object.fromEntries(JOB_STATE_LIST.map((x) => [x, 0])), percent: {}, finalPercent: 0, succeededPercent: 0, errors: {}, eventsIn: 0, eventsOut: 0 };
+      s = { step: r.step, total: 0, states: Object.fromEntries(jobLifecycle.list.map((x) => [x, 0])), percent: {}, finalPercent: 0, succeededPercent: 0, errors: {}, eventsIn: 0, eventsOut: 0 };
       bySteps.set(r.step, s);
     }
     s.total += r.n;

@@ -6,7 +6,7 @@
 import type { Deps } from '../../deps.ts';
 import { inCalibrationTx } from '../calibration/calibration-tx.ts';
 import { conflict, forbidden, notFound, ruleViolation } from '../../domain/errors.ts';
-import { assertRequestTransition } from '../../domain/calibration-states.ts';
+import { requestLifecycle } from '../../domain/calibration-states.ts';
 import type { Actor } from '../../domain/roles.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { calibrationSetup, definitionOf, loopTags } from '../calibration/calibration-config.ts';
@@ -26,7 +26,7 @@ export async function approveRequest(deps: Deps, actor: Actor, id: number, comme
   const { request, bucketName } = await inCalibrationTx(deps, async (tx) => {
     const req = await tx.algorithmRequest.findUnique({ where: { id } });
     if (!req) throw notFound(`algorithm request ${id}`);
-    assertRequestTransition(req.state, 'approved');
+    requestLifecycle.assert(req.state, 'approved');
     const definition = definitionOf(setup, req.calibration);
     const bucket = await tx.bucket.findUnique({ where: { id: req.bucketId ?? -1 } });
     if (!bucket) throw notFound(`bucket of request ${id}`);

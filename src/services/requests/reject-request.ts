@@ -2,7 +2,7 @@
 import type { Deps } from '../../deps.ts';
 import { inCalibrationTx } from '../calibration/calibration-tx.ts';
 import { conflict, invalid, notFound } from '../../domain/errors.ts';
-import { assertRequestTransition } from '../../domain/calibration-states.ts';
+import { requestLifecycle } from '../../domain/calibration-states.ts';
 import type { Actor } from '../../domain/roles.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { assertManager } from './approve-request.ts';
@@ -15,7 +15,7 @@ export async function rejectRequest(deps: Deps, actor: Actor, id: number, commen
   const { row, bucket } = await inCalibrationTx(deps, async (tx) => {
     const req = await tx.algorithmRequest.findUnique({ where: { id } });
     if (!req) throw notFound(`algorithm request ${id}`);
-    assertRequestTransition(req.state, 'rejected');
+    requestLifecycle.assert(req.state, 'rejected');
     const moved = await tx.algorithmRequest.updateMany({
       where: { id, state: 'submitted' },
       data: { state: 'rejected', decidedBy: actor.user, decidedAt: now, decisionComment: comment.trim() },

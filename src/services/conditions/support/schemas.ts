@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { MAX_EXP, MAX_RUN, validateIov } from '../../../domain/iov.ts';
 import { PAYLOAD_NAME_RE } from '../../../domain/localdb-format.ts';
-import { TAG_STATE_LIST, TAG_TYPE_LIST, type TagState, type TagType } from '../../../domain/tag-states.ts';
+import { tagLifecycle, TAG_TYPE_LIST, type TagState, type TagType } from '../../../domain/tag-states.ts';
 import { RUNNING_UPDATE_MODE_LIST } from '../../../domain/running-update.ts';
 import { isValidTagName, TAG_NAME_MAX } from '../../../config/globaltags-schema.ts';
 
@@ -22,7 +22,7 @@ export const PayloadNameSchema = z
   .regex(PAYLOAD_NAME_RE, 'a payload name has letters, digits, "_", "-", "." only')
   .describe('payload name (as in dbstore/<name>)');
 
-export const TagStateSchema = z.enum(TAG_STATE_LIST as [TagState, ...TagState[]]);
+export const TagStateSchema = z.enum(tagLifecycle.list as [TagState, ...TagState[]]);
 export const TagTypeSchema = z.enum(TAG_TYPE_LIST as [TagType, ...TagType[]]);
 export const RunningUpdateModeSchema = z.enum(RUNNING_UPDATE_MODE_LIST as [string, ...string[]]);
 

@@ -5,7 +5,7 @@
 import { Prisma as P } from '../../../db/generated/client.ts';
 import type { Prisma } from '../../../db/database.ts';
 import { notFound } from '../../../domain/errors.ts';
-import { TRANSITIONS, type TagState, type TagType } from '../../../domain/tag-states.ts';
+import { tagLifecycle, type TagState, type TagType } from '../../../domain/tag-states.ts';
 import type { RunPoint } from '../../../domain/iov.ts';
 import type { Tx } from './transaction.ts';
 
@@ -95,7 +95,7 @@ export function tagView(t: TagRow, counts?: { iovCount: number; payloadNames: nu
     createdAt: t.createdAt,
     createdBy: t.createdBy,
     updatedAt: t.updatedAt,
-    nextStates: [...(TRANSITIONS[t.state] ?? [])],
+    nextStates: [...(tagLifecycle.transitions[t.state] ?? [])],
     ...(counts ?? {}),
   };
 }
