@@ -18,7 +18,7 @@ import { modifyIov } from '../../src/services/conditions/modify-iov.ts';
 import { deleteIov } from '../../src/services/conditions/delete-iov.ts';
 import { tagHistory } from '../../src/services/conditions/tag-history.ts';
 import { resolveChain } from '../../src/services/conditions/resolve-chain.ts';
-import { inTransaction } from '../../src/services/conditions/support/transaction.ts';
+import { inTransaction } from '../../src/db/transaction.ts';
 import { DomainError } from '../../src/domain/errors.ts';
 
 let app: TestApp;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { usingPostgres } from '../helpers/db.ts';
 import { conditions } from '../helpers/conditions-fixtures.ts';
-import { inTransaction, isRetryableDbError } from '../../src/services/conditions/support/transaction.ts';
+import { inTransaction, isRetryableDbError } from '../../src/db/transaction.ts';
 import { lockTag } from '../../src/services/conditions/support/tags.ts';
 
 let app: TestApp;

@@ -2,11 +2,9 @@
  * Every mutation writes one audit event in the same transaction as the change itself: either both are stored or
  * neither is.
  */
-import type { Prisma } from '../../db/database.ts';
+import type { Db } from '../../db/transaction.ts';
 import type { Actor } from '../../domain/roles.ts';
 
-export type Tx = Parameters<Parameters<Prisma['$transaction']>[0]>[0];
-export type Db = Prisma | Tx;
 
 export interface AuditEntry {
   action: string;

@@ -18,6 +18,7 @@ import { bucketName } from '../../domain/bucket-stages.ts';
 import { SYSTEM_ACTOR } from '../../domain/roles.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { transitionBucket } from './transition-bucket.ts';
+import { inTransaction } from '../../db/transaction.ts';
 
 const HOUR = 3600_000;
 const RUNS_PER_TICK = 20_000;
@@ -100,7 +101,7 @@ export async function applyBucketPolicy(deps: Deps): Promise<PolicyResult> {
     if (!target && !open && production.buckets.autoOpen && buckets.every((b) => (b.lastRun ?? b.firstRun) < r.run)) {
       const seq = Math.max(0, ...buckets.map((b) => b.seq)) + 1;
       const name = bucketName(r.exp, seq);
-      const created = await prisma.$transaction(async (tx) => {
+      const created = await inTransaction(deps, async (tx) => {
         const b = await tx.bucket.create({ data: { name, exp: r.exp, seq, firstRun: r.run, stage: 'open', openedAt: clock.now(), stageChangedAt: clock.now() } });
         await recordAudit(tx, SYSTEM_ACTOR, { action: 'bucket.create', targetType: 'bucket', targetId: name, summary: `${name} opened by policy at run ${r.run}`, details: { exp: r.exp, firstRun: r.run }, at: clock.now() });
         return b;

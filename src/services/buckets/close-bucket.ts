@@ -8,6 +8,7 @@ import type { Deps } from '../../deps.ts';
 import { conflict, invalid, notFound } from '../../domain/errors.ts';
 import type { Actor } from '../../domain/roles.ts';
 import { transitionBucket } from './transition-bucket.ts';
+import { inTransaction } from '../../db/transaction.ts';
 
 export const CloseBucketSchema = z.strictObject({
   lastRun: z.number().int().min(0).optional().describe('last run of the bucket (default: its highest run)'),
@@ -24,7 +25,7 @@ export async function closeBucket(deps: Deps, actor: Actor, name: string, input:
   const lastRun = input.lastRun ?? maxRun;
   if (lastRun === null || lastRun === undefined) throw invalid(`bucket ${name} has no runs; give lastRun to close it`);
   if (lastRun < b.firstRun) throw invalid(`lastRun ${lastRun} is before the bucket's first run ${b.firstRun}`, [{ path: 'body.lastRun', message: 'before firstRun' }]);
-  const moved = await prisma.$transaction(async (tx) => {
+  const moved = await inTransaction(deps, async (tx) => {
     const ok = await transitionBucket(deps, b, 'closed', actor, {
       tx,
       reason: `manual${input.reason ? `: ${input.reason}` : ''}`,

@@ -10,6 +10,7 @@ import { conflict, invalid } from '../../domain/errors.ts';
 import type { Actor } from '../../domain/roles.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { transitionBucket } from './transition-bucket.ts';
+import { inTransaction } from '../../db/transaction.ts';
 
 export const CreateBucketSchema = z.strictObject({
   exp: z.number().int().min(0).max(9999),
@@ -36,7 +37,7 @@ export async function createBucket(deps: Deps, actor: Actor, input: CreateBucket
   const seq = Math.max(0, ...existing.map((b) => b.seq)) + 1;
   const name = bucketName(input.exp, seq);
   const now = clock.now();
-  const bucket = await prisma.$transaction(async (tx) => {
+  const bucket = await inTransaction(deps, async (tx) => {
     const b = await tx.bucket.create({ data: { name, exp: input.exp, seq, firstRun: input.firstRun, stage: 'open', openedAt: now, stageChangedAt: now } });
     await tx.run.updateMany({ where: { exp: input.exp, bucketId: null, run: { gte: input.firstRun, ...(input.lastRun !== undefined ? { lte: input.lastRun } : {}) } }, data: { bucketId: b.id } });
     await recordAudit(tx, actor, { action: 'bucket.create', targetType: 'bucket', targetId: name, summary: `${name} created for runs ${input.firstRun}-${input.lastRun ?? '…'}${input.reason ? `: ${input.reason}` : ''}`, details: input, at: now });

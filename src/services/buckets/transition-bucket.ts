@@ -8,7 +8,9 @@ import type { Deps } from '../../deps.ts';
 import type { Prisma as PrismaTypes } from '../../db/generated/client.ts';
 import { bucketLifecycle, type BucketStage } from '../../domain/bucket-stages.ts';
 import type { Actor } from '../../domain/roles.ts';
-import { recordAudit, type Tx } from '../audit/record-audit.ts';
+import { recordAudit } from '../audit/record-audit.ts';
+import type { Tx } from '../../db/transaction.ts';
+import { inTransaction } from '../../db/transaction.ts';
 
 export interface BucketRef {
   id: number;
@@ -53,7 +55,7 @@ export async function transitionBucket(deps: Deps, bucket: BucketRef, to: Bucket
     });
     return true;
   };
-  const moved = opts.tx ? await work(opts.tx) : await deps.prisma.$transaction(work);
+  const moved = await inTransaction(deps, work, { tx: opts.tx });
   if (moved) {
     bucket.stage = to;
     deps.logger.info('bucket stage', { bucket: bucket.name, from, to, reason: opts.reason, actor: actor.user });

@@ -12,7 +12,7 @@
  * Every step reads stored state and is safe to repeat after a crash at any point.
  */
 import type { Deps } from '../../deps.ts';
-import { inCalibrationTx } from './calibration-tx.ts';
+import { inTransaction } from '../../db/transaction.ts';
 import { decideTick, judgeInputs, selectInputs } from '../../domain/calibration-plan.ts';
 import { decideAfterIteration, isIterationOutcome, isProducing, type IterationOutcome } from '../../domain/calibration-states.ts';
 import { DomainError, coerceError } from '../../domain/errors.ts';
@@ -70,13 +70,13 @@ async function onePass(deps: Deps, setup: CalibrationSetup, bucket: BucketRow, s
   const now = deps.clock.now();
   let changed = false;
   for (const b of actions.block) {
-    await inCalibrationTx(deps, (tx) =>
+    await inTransaction(deps, (tx) =>
       transitionCalibration(tx, deps.logger, { run: byId.get(b.id)!, to: 'blocked', reason: `dependency ${b.because.join(', ')} ended without payloads`, at: now }),
     );
     changed = true;
   }
   for (const id of actions.unblock) {
-    await inCalibrationTx(deps, (tx) =>
+    await inTransaction(deps, (tx) =>
       transitionCalibration(tx, deps.logger, { run: byId.get(id)!, to: 'waiting', reason: 'dependencies produced payloads again', at: now }),
     );
     changed = true;
@@ -100,7 +100,7 @@ async function startCalibration(deps: Deps, setup: CalibrationSetup, bucket: Buc
   const now = deps.clock.now();
   const definition = setup.byName.get(run.calibration);
   if (!definition) {
-    await inCalibrationTx(deps, (tx) =>
+    await inTransaction(deps, (tx) =>
       transitionCalibration(tx, deps.logger, { run, to: 'not_enough_data', reason: `calibration ${run.calibration} is no longer configured`, at: now }),
     );
     return;
@@ -109,7 +109,7 @@ async function startCalibration(deps: Deps, setup: CalibrationSetup, bucket: Buc
   const inputs = selectInputs(definition, { exp: run.exp, firstRun: run.firstRun, lastRun: run.lastRun }, runs, files);
   const judged = judgeInputs(definition, inputs);
   const summaryOfInputs = { files: inputs.files.length, events: inputs.events, bytes: inputs.bytes, runs: inputs.runs, perInput: inputs.perInput, excluded: inputs.excluded };
-  await inCalibrationTx(deps, async (tx) => {
+  await inTransaction(deps, async (tx) => {
     await tx.calibrationRun.update({ where: { id: run.id }, data: { inputs: JSON.parse(JSON.stringify(summaryOfInputs)) } });
     if (!judged.ok) {
       await transitionCalibration(tx, deps.logger, { run, to: 'not_enough_data', reason: judged.reason, at: now });
@@ -179,7 +179,7 @@ async function stepCalibration(deps: Deps, setup: CalibrationSetup, bucket: Buck
       if (e instanceof DomainError && e.code === 'RULE_VIOLATION') return finishWithout(deps, bucket, run, 'failed', e.message);
       throw e;
     }
-    await inCalibrationTx(deps, (tx) =>
+    await inTransaction(deps, (tx) =>
       transitionCalibration(tx, deps.logger, { run, to: decision.stage, reason: decision.reason, at: now, details: { iteration: it.iteration } }),
     );
     return 'finished';
@@ -190,7 +190,7 @@ async function stepCalibration(deps: Deps, setup: CalibrationSetup, bucket: Buck
 
 async function finishWithout(deps: Deps, bucket: BucketRow, run: RunRow, to: 'failed' | 'not_enough_data', reason: string): Promise<StepOutcome> {
   const now = deps.clock.now();
-  await inCalibrationTx(deps, async (tx) => {
+  await inTransaction(deps, async (tx) => {
     await transitionCalibration(tx, deps.logger, { run, to, reason, at: now });
     if (to === 'failed') {
       await queueLoopNotification(tx, {
@@ -241,7 +241,7 @@ function asPayloads(v: unknown): Array<{ name: string; file: string }> {
 async function finishBucketIfDone(deps: Deps, bucketRow: BucketRow): Promise<void> {
   if (bucketRow.stage !== 'calibrating') return;
   const now = deps.clock.now();
-  await inCalibrationTx(deps, async (tx) => {
+  await inTransaction(deps, async (tx) => {
     const bucket = await tx.bucket.findUnique({ where: { id: bucketRow.id } });
     if (!bucket || bucket.stage !== 'calibrating') return;
     const { current } = await currentRunsOfBucket(tx, bucket.id);

@@ -5,7 +5,7 @@
  * update → snapshot).
  */
 import type { Deps } from '../../deps.ts';
-import { inCalibrationTx } from './calibration-tx.ts';
+import { inTransaction } from '../../db/transaction.ts';
 import { conflict, invalid } from '../../domain/errors.ts';
 import { candidateLifecycle } from '../../domain/calibration-states.ts';
 import type { Actor } from '../../domain/roles.ts';
@@ -18,7 +18,7 @@ export async function approvePayloads(deps: Deps, actor: Actor, raw: DecidePaylo
   assertManager(actor, 'approve payloads');
   const input = parseDecision(raw);
   const now = deps.clock.now();
-  const decided = await inCalibrationTx(deps, async (tx) => {
+  const decided = await inTransaction(deps, async (tx) => {
     const candidates = await selectCandidates(tx, input, ['pending']);
     if (candidates.length === 0) return [];
     const buckets = await lockBucketsForDecision(tx, candidates.map((c) => c.bucketId), now);

@@ -4,7 +4,7 @@
  */
 import type { PlanFile, PlanRun } from '../../domain/calibration-plan.ts';
 import type { RunQuality } from '../../domain/input-filters.ts';
-import type { Db } from '../audit/record-audit.ts';
+import type { Db } from '../../db/transaction.ts';
 
 export const CDST_STEP = 'cdst';
 

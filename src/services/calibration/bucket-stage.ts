@@ -7,7 +7,7 @@ import type { Deps } from '../../deps.ts';
 import type { BucketStage } from '../../domain/bucket-stages.ts';
 import { conflict } from '../../domain/errors.ts';
 import { SYSTEM_ACTOR, type Actor } from '../../domain/roles.ts';
-import type { Db, Tx } from '../audit/record-audit.ts';
+import type { Db, Tx } from '../../db/transaction.ts';
 import { transitionBucket } from '../buckets/transition-bucket.ts';
 
 /** What the loop keeps in Bucket.data.calibration so every step survives a restart. */

@@ -4,7 +4,7 @@
  */
 import type { CalibrationDefinition } from '../../config/calibration-schema.ts';
 import { mergeExpertConfig } from '../../domain/calibration-plan.ts';
-import type { Db } from '../audit/record-audit.ts';
+import type { Db } from '../../db/transaction.ts';
 
 export function calibrationRunKey(bucket: string, calibration: string, requestId: number | null): string {
   return `${bucket}:${calibration}:${requestId === null ? 'plan' : `request${requestId}`}`;

@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Deps } from '../../deps.ts';
-import { inCalibrationTx } from './calibration-tx.ts';
+import { inTransaction } from '../../db/transaction.ts';
 import type { Prisma } from '../../db/generated/client.ts';
 import type { CalibrationDefinition } from '../../config/calibration-schema.ts';
 import { compareValues, planIovs } from '../../domain/calibration-plan.ts';
@@ -100,7 +100,7 @@ export async function collectOutputs(
     }
   }
   const now = deps.clock.now();
-  const created = await inCalibrationTx(deps, async (tx) => {
+  const created = await inTransaction(deps, async (tx) => {
     const superseded = await tx.payloadCandidate.findMany({
       where: { bucketId: bucket.id, calibration: run.calibration, calibrationRunId: { not: run.id }, state: { in: ['pending', 'approved'] } },
       select: { id: true, calibrationRunId: true, name: true, revision: true, state: true },

@@ -10,7 +10,7 @@ import type { Deps } from '../../deps.ts';
 import { resolveChainEntries } from '../../domain/resolution.ts';
 import { DATABASE_FILE, formatDatabaseTxt, payloadFileName } from '../../domain/localdb-format.ts';
 import { notFound } from '../../domain/errors.ts';
-import type { Tx } from '../audit/record-audit.ts';
+import type { Tx } from '../../db/transaction.ts';
 import { addIov } from '../conditions/add-iov.ts';
 import { ensureTag } from '../conditions/create-tag.ts';
 import { deleteIov } from '../conditions/delete-iov.ts';

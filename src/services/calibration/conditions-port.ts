@@ -4,7 +4,7 @@
  * calibration part imports them, so a change there is absorbed here.
  */
 import type { Actor } from '../../domain/roles.ts';
-import type { Tx } from '../audit/record-audit.ts';
+import type { Tx } from '../../db/transaction.ts';
 
 export interface IovRange {
   firstExp: number;

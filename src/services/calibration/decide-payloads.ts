@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { DomainError, invalid, notFound, ruleViolation } from '../../domain/errors.ts';
-import type { Db } from '../audit/record-audit.ts';
+import type { Db } from '../../db/transaction.ts';
 
 export const DecidePayloadsSchema = z
   .strictObject({

@@ -12,11 +12,11 @@
  * the tick serialise on it, and re-reads the recorded progress before acting.
  */
 import type { Deps } from '../../deps.ts';
-import { inCalibrationTx } from './calibration-tx.ts';
+import { inTransaction } from '../../db/transaction.ts';
 import { judgeReadiness } from '../../domain/calibration-plan.ts';
 import { DomainError, coerceError } from '../../domain/errors.ts';
 import { SYSTEM_ACTOR } from '../../domain/roles.ts';
-import type { Tx } from '../audit/record-audit.ts';
+import type { Tx } from '../../db/transaction.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { calibrationSetup, loopTags } from './calibration-config.ts';
 import { currentRunsOfBucket } from './calibration-runs.ts';
@@ -94,7 +94,7 @@ async function startUpdate(deps: Deps, bucket: { id: number; name: string }): Pr
   const conditions = loopConditions(deps);
   await syncStagingTag(deps, bucket.id);
   const now = deps.clock.now();
-  return inCalibrationTx(deps, async (tx) => {
+  return inTransaction(deps, async (tx) => {
     const locked = await lockBucket(tx, bucket.id, 'awaiting_approval', now);
     if (!locked) return false;
     const { all } = await currentRunsOfBucket(tx, bucket.id);
@@ -121,7 +121,7 @@ async function startUpdate(deps: Deps, bucket: { id: number; name: string }): Pr
 async function validateStaging(deps: Deps, bucketId: number): Promise<void> {
   const conditions = loopConditions(deps);
   const now = deps.clock.now();
-  await inCalibrationTx(deps, async (tx) => {
+  await inTransaction(deps, async (tx) => {
     const bucket = await lockBucket(tx, bucketId, 'updating', now);
     if (!bucket || calibrationData(bucket.data).validatedAt) return;
     const tag = calibrationData(bucket.data).stagingTag!;
@@ -143,7 +143,7 @@ async function applyRunningUpdate(deps: Deps, bucketId: number): Promise<boolean
     await conditions.setTagState({ tag: running, state: 'RUNNING', actor: SYSTEM_ACTOR, reason: 'first bucket of the prompt loop' });
   }
   try {
-    return await inCalibrationTx(deps, async (tx) => {
+    return await inTransaction(deps, async (tx) => {
       const bucket = await lockBucket(tx, bucketId, 'updating', now);
       if (!bucket) return false;
       const data = calibrationData(bucket.data);
@@ -167,11 +167,11 @@ async function applyRunningUpdate(deps: Deps, bucketId: number): Promise<boolean
         at: now,
       });
       return true;
-    }, 120_000);
+    }, { timeoutMs: 120_000 });
   } catch (e) {
     if (!(e instanceof DomainError) || e.code !== 'RULE_VIOLATION') throw e;
     // Refused by a rule (e.g. below the first condition-safe run): never moved silently; the manager sees it.
-    await inCalibrationTx(deps, async (tx) => {
+    await inTransaction(deps, async (tx) => {
       const bucket = await lockBucket(tx, bucketId, 'updating', now);
       if (!bucket) return;
       await moveBucket(deps, tx, {
@@ -189,7 +189,7 @@ async function applyRunningUpdate(deps: Deps, bucketId: number): Promise<boolean
 async function takeSnapshot(deps: Deps, bucketId: number): Promise<boolean> {
   const conditions = loopConditions(deps);
   const now = deps.clock.now();
-  return inCalibrationTx(deps, async (tx) => {
+  return inTransaction(deps, async (tx) => {
     const bucket = await lockBucket(tx, bucketId, 'updating', now);
     if (!bucket) return false;
     const data = calibrationData(bucket.data);
@@ -212,5 +212,5 @@ async function takeSnapshot(deps: Deps, bucketId: number): Promise<boolean> {
       at: now,
     });
     return true;
-  }, 120_000);
+  }, { timeoutMs: 120_000 });
 }

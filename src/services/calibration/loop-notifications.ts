@@ -3,7 +3,7 @@
  * notifications tick of src/services/loop/notify.ts delivers them). Keys are unique per event, so a repeated tick
  * notifies once.
  */
-import type { Db } from '../audit/record-audit.ts';
+import type { Db } from '../../db/transaction.ts';
 
 export const CALIBRATION_NOTIFICATION_KINDS = {
   payloadRejected: 'payload_rejected',

@@ -5,7 +5,7 @@
  * Idempotent: runs are keyed, and the stage move is compare-and-set (a second instance gets CONFLICT and skips).
  */
 import type { Deps } from '../../deps.ts';
-import { inCalibrationTx } from './calibration-tx.ts';
+import { inTransaction } from '../../db/transaction.ts';
 import { planBucket } from '../../domain/calibration-plan.ts';
 import { DomainError, coerceError } from '../../domain/errors.ts';
 import { SYSTEM_ACTOR, type Actor } from '../../domain/roles.ts';
@@ -22,7 +22,7 @@ export interface PlannedBucket {
 export async function planBucketCalibrations(deps: Deps, bucketName: string, actor: Actor = SYSTEM_ACTOR): Promise<PlannedBucket> {
   const setup = calibrationSetup(deps.config);
   const now = deps.clock.now();
-  return inCalibrationTx(deps, async (tx) => {
+  return inTransaction(deps, async (tx) => {
     const bucket = await tx.bucket.findUnique({ where: { name: bucketName } });
     if (!bucket) throw new DomainError('NOT_FOUND', `bucket ${bucketName} not found`);
     const [runs, files] = await Promise.all([bucketRuns(tx, bucket.id), bucketCdstFiles(tx, bucket.id)]);

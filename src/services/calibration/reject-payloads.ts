@@ -5,7 +5,7 @@
  * until a resubmitted request for that calibration produced payloads that were approved.
  */
 import type { Deps } from '../../deps.ts';
-import { inCalibrationTx } from './calibration-tx.ts';
+import { inTransaction } from '../../db/transaction.ts';
 import { invalid } from '../../domain/errors.ts';
 import { candidateLifecycle } from '../../domain/calibration-states.ts';
 import type { Actor } from '../../domain/roles.ts';
@@ -25,7 +25,7 @@ export async function rejectPayloads(deps: Deps, actor: Actor, raw: DecidePayloa
   const comment = input.comment;
   const setup = calibrationSetup(deps.config);
   const now = deps.clock.now();
-  const { views, bucketIds } = await inCalibrationTx(deps, async (tx) => {
+  const { views, bucketIds } = await inTransaction(deps, async (tx) => {
     const listed = await selectCandidates(tx, input, input.ids ? ['pending', 'approved'] : ['pending']);
     if (listed.length === 0) return { views: [], bucketIds: [] };
     const buckets = await lockBucketsForDecision(tx, listed.map((c) => c.bucketId), now);

@@ -7,7 +7,8 @@ import { conflict } from '../../domain/errors.ts';
 import type { Actor } from '../../domain/roles.ts';
 import { SYSTEM_ACTOR } from '../../domain/roles.ts';
 import { calibrationLifecycle, isFinishedCalibration, requestStateFor, type CalibrationStage } from '../../domain/calibration-states.ts';
-import { recordAudit, type Db } from '../audit/record-audit.ts';
+import { recordAudit } from '../audit/record-audit.ts';
+import type { Db } from '../../db/transaction.ts';
 
 /** The typed event of a move (logged and audited). */
 export interface CalibrationTransitionEvent {

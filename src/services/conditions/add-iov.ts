@@ -9,11 +9,10 @@ import type { Deps } from '../../deps.ts';
 import type { Actor } from '../../domain/roles.ts';
 import { notFound, ruleViolation } from '../../domain/errors.ts';
 import { formatIov, overlaps, type Iov } from '../../domain/iov.ts';
-import { assertIovsEditable } from '../../domain/tag-states.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { IovSchema, PayloadNameSchema, ReasonSchema, TagNameSchema } from './support/schemas.ts';
-import { inTransaction, type Tx, type TxOption } from './support/transaction.ts';
-import { bumpVersion, lockTag, type TagRow } from './support/tags.ts';
+import { inTransaction, type Tx, type TxOption } from '../../db/transaction.ts';
+import { bumpVersion, lockEditableTag, type TagRow } from './support/tags.ts';
 import { insertIovs, iovView, pickIov, type IovRow, type IovView, type NewIov } from './support/iovs.ts';
 import { appendEvents } from './support/events.ts';
 
@@ -121,8 +120,7 @@ export async function addIovs(deps: Deps, actor: Actor, raw: AddIovsInput, opts:
   return inTransaction(
     deps,
     async (tx) => {
-      const tag = await lockTag(tx, input.tag);
-      assertIovsEditable(tag.name, tag.state);
+      const tag = await lockEditableTag(tx, input.tag);
       const ids = await resolvePayloadIds(tx, input.entries.map((e) => e.payload));
       const entries: NewIov[] = input.entries.map((e) => ({
         ...pickIov(e.iov),

@@ -8,7 +8,7 @@ import type { Actor } from '../../domain/roles.ts';
 import { conflict } from '../../domain/errors.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { AsOfSchema, ReasonSchema, TagNameSchema, TagTypeSchema } from './support/schemas.ts';
-import { inTransaction, type Tx, type TxOption } from './support/transaction.ts';
+import { inTransaction, type Tx, type TxOption } from '../../db/transaction.ts';
 import { lockTag, tagView, type TagRow, type TagView } from './support/tags.ts';
 import { aliveAt } from './support/iovs.ts';
 import { appendEvents } from './support/events.ts';

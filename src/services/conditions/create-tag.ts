@@ -9,7 +9,7 @@ import { conflict } from '../../domain/errors.ts';
 import { transitionPath, type TagState, type TagType } from '../../domain/tag-states.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { TagNameSchema, TagStateSchema, TagTypeSchema } from './support/schemas.ts';
-import { inTransaction, type Tx, type TxOption } from './support/transaction.ts';
+import { inTransaction, type Tx, type TxOption } from '../../db/transaction.ts';
 import { findTag, tagView, type TagRow, type TagView } from './support/tags.ts';
 import { appendEvents } from './support/events.ts';
 import { changeState } from './set-tag-state.ts';

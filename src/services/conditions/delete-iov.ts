@@ -2,14 +2,12 @@
 import { z } from 'zod';
 import type { Deps } from '../../deps.ts';
 import type { Actor } from '../../domain/roles.ts';
-import { notFound } from '../../domain/errors.ts';
 import { formatIov } from '../../domain/iov.ts';
-import { assertIovsEditable } from '../../domain/tag-states.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { ReasonSchema, TagNameSchema } from './support/schemas.ts';
-import { inTransaction, type TxOption } from './support/transaction.ts';
-import { bumpVersion, lockTag } from './support/tags.ts';
-import { findIov, iovView, removeIovs, type IovView } from './support/iovs.ts';
+import { inTransaction, type TxOption } from '../../db/transaction.ts';
+import { bumpVersion, lockLiveIov } from './support/tags.ts';
+import { iovView, removeIovs, type IovView } from './support/iovs.ts';
 import { appendEvents } from './support/events.ts';
 
 export const DeleteIovSchema = z.object({ tag: TagNameSchema, id: z.number().int().positive(), reason: ReasonSchema });
@@ -21,10 +19,7 @@ export async function deleteIov(deps: Deps, actor: Actor, raw: DeleteIovInput, o
   return inTransaction(
     deps,
     async (tx) => {
-      const tag = await lockTag(tx, input.tag);
-      assertIovsEditable(tag.name, tag.state);
-      const old = await findIov(tx, tag.id, input.id);
-      if (!old || old.removedAt) throw notFound(`live IoV ${input.id} in tag ${tag.name}`);
+      const { tag, iov: old } = await lockLiveIov(tx, input.tag, input.id);
       await removeIovs(tx, tag.id, [old.id], now, actor.user);
       const details = { iovId: old.id, name: old.name, revision: old.revision, iov: formatIov(old) };
       await appendEvents(tx, tag.id, [{ kind: 'iov.delete', details }], now, actor, input.reason);

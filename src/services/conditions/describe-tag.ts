@@ -1,11 +1,12 @@
 /** Change a tag's description (metadata only: allowed in every state, the IoVs are untouched). */
+import { Prisma as P } from '../../db/generated/client.ts';
 import { z } from 'zod';
 import type { Deps } from '../../deps.ts';
 import type { Actor } from '../../domain/roles.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { TagNameSchema } from './support/schemas.ts';
-import { inTransaction, type TxOption } from './support/transaction.ts';
-import { lockTag, tagView, type TagRow, type TagView } from './support/tags.ts';
+import { inTransaction, type TxOption } from '../../db/transaction.ts';
+import { lockTag, tagView, updateTag, type TagView } from './support/tags.ts';
 import { appendEvents } from './support/events.ts';
 
 export const DescribeTagSchema = z.object({ name: TagNameSchema, description: z.string().max(10_000) });
@@ -18,11 +19,10 @@ export async function setTagDescription(deps: Deps, actor: Actor, raw: DescribeT
     deps,
     async (tx) => {
       const tag = await lockTag(tx, input.name);
-      const rows = await tx.$queryRaw<TagRow[]>`UPDATE "GlobalTag" SET description = ${input.description}, "updatedAt" = ${now} WHERE id = ${tag.id}
-        RETURNING id, name, type, state, description, "fcsrExp", "fcsrRun", version, "createdAt", "createdBy", "updatedAt"`;
+      const row = await updateTag(tx, tag.id, P.sql`description = ${input.description}`, now);
       await appendEvents(tx, tag.id, [{ kind: 'describe', details: { from: tag.description, to: input.description } }], now, actor);
       await recordAudit(tx, actor, { action: 'tag.describe', targetType: 'tag', targetId: tag.name, summary: `description of ${tag.name} changed`, at: now });
-      return tagView(rows[0]);
+      return tagView(row);
     },
     opts,
   );

@@ -14,12 +14,11 @@ import type { Deps } from '../../deps.ts';
 import type { Actor } from '../../domain/roles.ts';
 import { invalid } from '../../domain/errors.ts';
 import { formatIov } from '../../domain/iov.ts';
-import { assertIovsEditable } from '../../domain/tag-states.ts';
 import { DATABASE_FILE, effectiveEntries, parseDatabaseTxt, payloadFileName, type LocalDbLine } from '../../domain/localdb-format.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { IovSchema, PayloadNameSchema, ReasonSchema, TagNameSchema, TagTypeSchema } from './support/schemas.ts';
-import { inTransaction, type TxOption } from './support/transaction.ts';
-import { lockTag } from './support/tags.ts';
+import { inTransaction, type TxOption } from '../../db/transaction.ts';
+import { lockEditableTag } from './support/tags.ts';
 import { pickIov, type IovView } from './support/iovs.ts';
 import { appendEvents } from './support/events.ts';
 import { insertEntries, resolvePayloadIds } from './add-iov.ts';
@@ -51,8 +50,7 @@ export async function importLocalDbEntries(
     async (tx) => {
       let created = false;
       if (input.create) created = (await ensureTag(deps, actor, { name: input.tag, type: input.create }, { tx })).created;
-      const tag = await lockTag(tx, input.tag);
-      assertIovsEditable(tag.name, tag.state);
+      const tag = await lockEditableTag(tx, input.tag);
       const ids = await resolvePayloadIds(tx, effective);
       const entries = effective.map((e) => ({ ...pickIov(e), name: e.name, revision: e.revision, payloadId: ids.get(`${e.name}@${e.revision}`)! }));
       const added = await insertEntries(tx, actor, tag, entries, { allowOverlap: false, reason: input.reason, now });

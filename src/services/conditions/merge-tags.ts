@@ -12,7 +12,7 @@ import { formatIov } from '../../domain/iov.ts';
 import { mergeByPriority } from '../../domain/tag-merge.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { AsOfSchema, IovSchema, ReasonSchema, TagNameSchema, TagTypeSchema } from './support/schemas.ts';
-import { inTransaction, type TxOption } from './support/transaction.ts';
+import { inTransaction, type TxOption } from '../../db/transaction.ts';
 import { lockTags, tagView, type TagRow, type TagView } from './support/tags.ts';
 import { countIovs, listIovs, pickIov, type NewIov } from './support/iovs.ts';
 import { appendEvents } from './support/events.ts';

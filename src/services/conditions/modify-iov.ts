@@ -5,14 +5,12 @@
 import { z } from 'zod';
 import type { Deps } from '../../deps.ts';
 import type { Actor } from '../../domain/roles.ts';
-import { notFound } from '../../domain/errors.ts';
 import { formatIov, overlaps } from '../../domain/iov.ts';
-import { assertIovsEditable } from '../../domain/tag-states.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { IovSchema, ReasonSchema, TagNameSchema } from './support/schemas.ts';
-import { inTransaction, type TxOption } from './support/transaction.ts';
-import { bumpVersion, lockTag } from './support/tags.ts';
-import { findIov, insertIovs, iovView, listIovs, pickIov, removeIovs, type IovView } from './support/iovs.ts';
+import { inTransaction, type TxOption } from '../../db/transaction.ts';
+import { bumpVersion, lockLiveIov } from './support/tags.ts';
+import { insertIovs, iovView, listIovs, pickIov, removeIovs, type IovView } from './support/iovs.ts';
 import { appendEvents } from './support/events.ts';
 import { overlapError } from './add-iov.ts';
 
@@ -31,10 +29,7 @@ export async function modifyIov(deps: Deps, actor: Actor, raw: ModifyIovInput, o
   return inTransaction(
     deps,
     async (tx) => {
-      const tag = await lockTag(tx, input.tag);
-      assertIovsEditable(tag.name, tag.state);
-      const old = await findIov(tx, tag.id, input.id);
-      if (!old || old.removedAt) throw notFound(`live IoV ${input.id} in tag ${tag.name}`);
+      const { tag, iov: old } = await lockLiveIov(tx, input.tag, input.id);
       const next = { ...pickIov(input.iov), name: old.name, revision: old.revision, payloadId: old.payloadId };
       if (!input.allowOverlap) {
         const others = (await listIovs(tx, tag.id, { name: old.name })).filter((r) => r.id !== old.id && overlaps(r, next));

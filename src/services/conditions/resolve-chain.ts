@@ -12,7 +12,7 @@ import { iov, MAX_EXP, MAX_RUN } from '../../domain/iov.ts';
 import { assertServable, type TagState } from '../../domain/tag-states.ts';
 import { resolveChainEntries } from '../../domain/resolution.ts';
 import { AsOfSchema, TagListQuery, TagNameSchema } from './support/schemas.ts';
-import type { TxOption } from './support/transaction.ts';
+import type { TxOption } from '../../db/transaction.ts';
 import { aliveAt, coversSql } from './support/iovs.ts';
 import { bodyOf, conditionsCache, makeResponse, type CachedEntry, type CachedResponse, type ResolutionBody } from './support/resolution-cache.ts';
 

@@ -14,7 +14,7 @@ import { formatIov, formatPoint, type Iov, type RunPoint } from '../../domain/io
 import { planRunningUpdate, type RunningUpdateMode, type TagIov } from '../../domain/running-update.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { ReasonSchema, RunningUpdateModeSchema, RunPointSchema, TagNameSchema } from './support/schemas.ts';
-import { inTransaction, type TxOption } from './support/transaction.ts';
+import { inTransaction, type TxOption } from '../../db/transaction.ts';
 import { bumpVersion, fcsrOf, lockTags } from './support/tags.ts';
 import { insertIovs, iovsRelevantFrom, listIovs, pickIov, removeIovs, type NewIov } from './support/iovs.ts';
 import { appendEvents, type NewTagEvent } from './support/events.ts';

@@ -3,6 +3,7 @@
  * tag. Running updates below it are refused. It only moves forward unless `force` is given (an operator correcting a
  * mistake), so a lagging caller can never reopen runs that were already processed.
  */
+import { Prisma as P } from '../../db/generated/client.ts';
 import { z } from 'zod';
 import type { Deps } from '../../deps.ts';
 import type { Actor } from '../../domain/roles.ts';
@@ -10,8 +11,8 @@ import { ruleViolation } from '../../domain/errors.ts';
 import { formatPoint, pointKey } from '../../domain/iov.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { ReasonSchema, RunPointSchema, TagNameSchema } from './support/schemas.ts';
-import { inTransaction, type TxOption } from './support/transaction.ts';
-import { fcsrOf, lockTag, tagView, type TagRow, type TagView } from './support/tags.ts';
+import { inTransaction, type TxOption } from '../../db/transaction.ts';
+import { fcsrOf, lockTag, tagView, updateTag, type TagView } from './support/tags.ts';
 import { appendEvents } from './support/events.ts';
 
 export const SetFcsrSchema = RunPointSchema.extend({
@@ -40,8 +41,7 @@ export async function setFirstConditionSafeRun(deps: Deps, actor: Actor, raw: Se
           current: before,
         });
       }
-      const rows = await tx.$queryRaw<TagRow[]>`UPDATE "GlobalTag" SET "fcsrExp" = ${to.exp}, "fcsrRun" = ${to.run}, "updatedAt" = ${now} WHERE id = ${tag.id}
-        RETURNING id, name, type, state, description, "fcsrExp", "fcsrRun", version, "createdAt", "createdBy", "updatedAt"`;
+      const row = await updateTag(tx, tag.id, P.sql`"fcsrExp" = ${to.exp}, "fcsrRun" = ${to.run}`, now);
       await appendEvents(tx, tag.id, [{ kind: 'fcsr', details: { from: before, to, force: input.force } }], now, actor, input.reason);
       await recordAudit(tx, actor, {
         action: 'tag.fcsr',
@@ -50,7 +50,7 @@ export async function setFirstConditionSafeRun(deps: Deps, actor: Actor, raw: Se
         summary: `first condition-safe run of ${tag.name}: ${before ? formatPoint(before) : 'none'} -> ${formatPoint(to)}`,
         at: now,
       });
-      return tagView(rows[0]);
+      return tagView(row);
     },
     opts,
   );

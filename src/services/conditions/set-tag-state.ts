@@ -10,7 +10,7 @@ import { conflict } from '../../domain/errors.ts';
 import { tagLifecycle, type TagState } from '../../domain/tag-states.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { ReasonSchema, TagNameSchema, TagStateSchema } from './support/schemas.ts';
-import { inTransaction, type Tx, type TxOption } from './support/transaction.ts';
+import { inTransaction, type Tx, type TxOption } from '../../db/transaction.ts';
 import { lockTag, tagView, type TagRow, type TagView } from './support/tags.ts';
 import { appendEvents } from './support/events.ts';
 import { forgetTag } from './support/resolution-cache.ts';

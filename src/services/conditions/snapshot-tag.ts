@@ -12,7 +12,7 @@ import { loadGlobalTags } from '../../config/load-config.ts';
 import { snapshotTagName } from '../../config/globaltags-schema.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { AsOfSchema, ReasonSchema, TagNameSchema } from './support/schemas.ts';
-import { inTransaction, type TxOption } from './support/transaction.ts';
+import { inTransaction, type TxOption } from '../../db/transaction.ts';
 import { lockTag, tagView, type TagView } from './support/tags.ts';
 import { appendEvents } from './support/events.ts';
 import { copyTag } from './clone-tag.ts';

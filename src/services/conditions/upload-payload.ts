@@ -14,7 +14,7 @@ import type { Actor } from '../../domain/roles.ts';
 import { invalid } from '../../domain/errors.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { PayloadNameSchema } from './support/schemas.ts';
-import { inTransaction } from './support/transaction.ts';
+import { inTransaction } from '../../db/transaction.ts';
 import { payloadView, type PayloadRow, type PayloadView } from './support/payloads.ts';
 
 export interface UploadPayloadInput {

@@ -10,6 +10,7 @@ import { ROLES, DETECTORS, type Actor, type Role } from '../../domain/roles.ts';
 import { DomainError } from '../../domain/errors.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import type { Clock } from '../../domain/clock.ts';
+import { inTransaction } from '../../db/transaction.ts';
 
 const TOKEN_PREFIX = 'clb_';
 
@@ -36,7 +37,7 @@ export async function createToken(prisma: Prisma, clock: Clock, by: Actor, raw: 
   const input = CreateTokenSchema.parse(raw);
   const secret = TOKEN_PREFIX + randomBytes(32).toString('base64url');
   const now = clock.now();
-  return prisma.$transaction(async (tx) => {
+  return inTransaction({ prisma }, async (tx) => {
     const existing = await tx.user.findUnique({ where: { name: input.user } });
     const roles = Array.from(new Set([...(existing?.roles ?? []), input.role]));
     const detectors = Array.from(new Set([...(existing?.detectors ?? []), ...input.detectors]));
@@ -76,7 +77,7 @@ export async function authenticate(prisma: Prisma, clock: Clock, secret: string)
 }
 
 export async function revokeToken(prisma: Prisma, clock: Clock, by: Actor, id: number) {
-  return prisma.$transaction(async (tx) => {
+  return inTransaction({ prisma }, async (tx) => {
     const n = await tx.apiToken.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: clock.now() } });
     if (n.count === 0) throw new DomainError('NOT_FOUND', `active token ${id} not found`);
     await recordAudit(tx, by, { action: 'token.revoke', targetType: 'token', targetId: id, summary: `token ${id} revoked` });

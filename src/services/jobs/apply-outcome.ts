@@ -17,6 +17,7 @@ import type { JobState } from '../../domain/job-states.ts';
 import { flagInputError } from '../runs/flag-input-error.ts';
 import { emitJobTransitions, moveJob, type JobTransition } from './job-transition.ts';
 import { parseSummary, verifyOutputs, type VerifiedOutput } from './verify-outputs.ts';
+import { inTransaction } from '../../db/transaction.ts';
 
 export interface ActiveJob {
   id: number;
@@ -120,7 +121,7 @@ export async function applyOutcome(deps: Deps, job: ActiveJob, status: ExecutorS
   const message = failureMessage(job.logPath, status, outputProblem);
   const to: JobState = decision.action === 'retry' ? 'created' : decision.action === 'hold' ? 'held' : 'failed';
   let flagged: string[] = [];
-  const transition = await deps.prisma.$transaction(async (tx) => {
+  const transition = await inTransaction(deps, async (tx) => {
     const t = await moveJob(
       tx,
       job,
@@ -156,7 +157,7 @@ async function succeed(
   outputs: VerifiedOutput[],
   r: { exitCode: number; endReason: string; finishedAt: Date; startedAt: Date | null; eventsIn: bigint | null; eventsOut: bigint | null; attemptBase: AttemptBase },
 ): Promise<JobTransition | null | 'conflict'> {
-  const result = await deps.prisma.$transaction(async (tx) => {
+  const result = await inTransaction(deps, async (tx) => {
     const taken = await tx.outputFile.findMany({ where: { path: { in: outputs.map((o) => o.path) }, jobId: { not: job.id } }, select: { path: true, jobId: true } });
     if (taken.length > 0) return 'conflict' as const;
     const t = await moveJob(tx, job, 'succeeded', {

@@ -14,6 +14,7 @@ import { recordAudit } from '../audit/record-audit.ts';
 import { transitionBucket } from '../buckets/transition-bucket.ts';
 import { assertNarrowed, jobFilterSql, JobFilterSchema, type JobFilter } from './job-filter.ts';
 import { emitBulkTransition } from './job-transition.ts';
+import { inTransaction } from '../../db/transaction.ts';
 
 export const BulkAbortSchema = z.strictObject({ filter: JobFilterSchema, reason: z.string().max(500).optional() });
 export const BulkResubmitSchema = z.strictObject({
@@ -43,7 +44,7 @@ export async function bulkAbort(deps: Deps, actor: Actor, input: { filter: JobFi
   assertNarrowed(input.filter);
   const where = await jobFilterSql(deps, input.filter);
   const now = deps.clock.now();
-  const rows = await deps.prisma.$transaction(async (tx) => {
+  const rows = await inTransaction(deps, async (tx) => {
     const moved = await tx.$queryRaw<Array<{ id: number; step: string; old: string; executorJobId: string | null; executor: string | null }>>`
       WITH o AS MATERIALIZED (SELECT id, state AS old FROM "Job" WHERE ${where} AND state = ANY(${[...ABORTABLE_JOB_STATES]}::text[]) FOR UPDATE)
       UPDATE "Job" j SET state = 'cancelled', "finishedAt" = ${now}::timestamp(3), "notBefore" = NULL, "updatedAt" = ${now}::timestamp(3),
@@ -60,7 +61,7 @@ export async function bulkAbort(deps: Deps, actor: Actor, input: { filter: JobFi
       at: now,
     });
     return moved;
-  }, { timeout: 120_000 });
+  }, { timeoutMs: 120_000 });
   emitBulkTransition(deps, { operation: 'abort', to: 'cancelled', actor: actor.user, filter: input.filter, moved: rows.map((r) => ({ step: r.step, from: r.old })) });
   const atExecutor = rows.filter((r) => (r.old === 'submitted' || r.old === 'running') && r.executorJobId && r.executor === deps.executor.name).map((r) => r.executorJobId!);
   for (let i = 0; i < atExecutor.length; i += 1000) {
@@ -75,7 +76,7 @@ export async function bulkResubmit(deps: Deps, actor: Actor, input: z.infer<type
   const states = (input.filter.state ?? ['failed']).filter((s) => (RESUBMITTABLE_JOB_STATES as string[]).includes(s));
   const inputOk = input.includeInputErrors ? Prisma.sql`TRUE` : Prisma.sql`"errorClass" IS DISTINCT FROM 'input'`;
   const now = deps.clock.now();
-  const rows = await deps.prisma.$transaction(async (tx) => {
+  const rows = await inTransaction(deps, async (tx) => {
     const moved = await tx.$queryRaw<Array<{ id: number; step: string; old: string; bucketId: number | null }>>`
       WITH o AS MATERIALIZED (SELECT id, state AS old FROM "Job" WHERE ${where} AND state = ANY(${states}::text[]) AND ${inputOk} FOR UPDATE)
       UPDATE "Job" j SET state = 'created', "notBefore" = NULL, "maxAttempts" = j.attempts + ${input.extraAttempts},
@@ -93,7 +94,7 @@ export async function bulkResubmit(deps: Deps, actor: Actor, input: z.infer<type
       at: now,
     });
     return moved;
-  }, { timeout: 120_000 });
+  }, { timeoutMs: 120_000 });
   emitBulkTransition(deps, { operation: 'resubmit', to: 'created', actor: actor.user, filter: input.filter, moved: rows.map((r) => ({ step: r.step, from: r.old })) });
   // a produced bucket whose production jobs run again is producing again
   const productionSteps = new Set(deps.production.steps.filter((s) => s.phase === 'production').map((s) => s.name));
@@ -108,7 +109,7 @@ export async function bulkPriority(deps: Deps, actor: Actor, input: z.infer<type
   assertNarrowed(input.filter);
   const where = await jobFilterSql(deps, input.filter);
   const now = deps.clock.now();
-  const { rows, alreadySubmitted } = await deps.prisma.$transaction(async (tx) => {
+  const { rows, alreadySubmitted } = await inTransaction(deps, async (tx) => {
     const moved = await tx.$queryRaw<Array<{ id: number; old: string }>>`
       WITH o AS MATERIALIZED (SELECT id, state AS old FROM "Job" WHERE ${where} AND state IN ('created', 'held') FOR UPDATE)
       UPDATE "Job" j SET priority = ${input.priority}, "updatedAt" = ${now}::timestamp(3)

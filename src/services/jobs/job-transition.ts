@@ -7,7 +7,7 @@
 import type { Deps } from '../../deps.ts';
 import type { Prisma as PrismaTypes } from '../../db/generated/client.ts';
 import { jobLifecycle, type JobState } from '../../domain/job-states.ts';
-import type { Db } from '../audit/record-audit.ts';
+import type { Db } from '../../db/transaction.ts';
 
 export interface JobRef {
   id: number;

@@ -11,6 +11,7 @@ import { recordAudit } from '../audit/record-audit.ts';
 import { bucketData, moveBucket } from './bucket-stage.ts';
 import { campaignView, findCampaign } from './campaigns.ts';
 import { cancelCampaignJobs } from './jobs-port.ts';
+import { inTransaction } from '../../db/transaction.ts';
 
 export async function abortCampaign(deps: Deps, actor: Actor, ref: string, input: { reason: string }) {
   if (actor.role !== 'data_production_manager') {
@@ -21,7 +22,7 @@ export async function abortCampaign(deps: Deps, actor: Actor, ref: string, input
   const c = await findCampaign(deps, ref);
   campaignLifecycle.assert(c.state, 'aborted');
   const now = deps.clock.now();
-  await deps.prisma.$transaction(async (tx) => {
+  await inTransaction(deps, async (tx) => {
     const r = await tx.reprocessingCampaign.updateMany({
       where: { id: c.id, state: c.state },
       data: { state: 'aborted', stateChangedAt: now, finishedAt: now, endedBy: actor.user, endReason: reason },

@@ -15,6 +15,7 @@ import { loopConfig } from './loop-config.ts';
 import { findBucket, loopData, moveBucket } from './bucket-stage.ts';
 import { enqueueNotification } from './notify.ts';
 import { buildFinalTag } from './conditions-port.ts';
+import { inTransaction } from '../../db/transaction.ts';
 
 export interface AssembleResult {
   bucket: string;
@@ -45,7 +46,7 @@ export async function assembleFinalTag(deps: Deps, bucketRef: string): Promise<A
   });
 
   const now = deps.clock.now();
-  await deps.prisma.$transaction(async (tx) => {
+  await inTransaction(deps, async (tx) => {
     const fresh = await tx.bucket.findUniqueOrThrow({ where: { id: bucket.id } });
     await moveBucket(deps, tx, {
       bucket: fresh,

@@ -18,6 +18,7 @@ import { enqueueNotification } from './notify.ts';
 import { publishTag } from './conditions-port.ts';
 import { launchCampaign } from './launch-campaign.ts';
 import { campaignView } from './campaigns.ts';
+import { inTransaction } from '../../db/transaction.ts';
 
 const ALREADY_BLESSED = ['blessed', 'reprocessing', 'done'];
 
@@ -59,7 +60,7 @@ export async function blessBucket(
     requirements,
   );
   const tagChain = resolveTagChain(cfg.globalTags, 'reprocessing', bucket.name);
-  const campaign = await deps.prisma.$transaction(async (tx) => {
+  const campaign = await inTransaction(deps, async (tx) => {
     const fresh = await tx.bucket.findUniqueOrThrow({ where: { id: bucket.id } });
     const c = await tx.reprocessingCampaign.create({
       data: {

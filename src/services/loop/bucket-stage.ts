@@ -5,7 +5,7 @@
  * updated means another instance moved it first: CONFLICT, and the caller's transaction rolls back.
  */
 import type { Deps } from '../../deps.ts';
-import type { Db } from '../audit/record-audit.ts';
+import type { Db } from '../../db/transaction.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { bucketLifecycle, type BucketStage } from '../../domain/bucket-stages.ts';
 import { conflict, notFound } from '../../domain/errors.ts';

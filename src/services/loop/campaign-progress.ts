@@ -14,6 +14,7 @@ import { campaignPlan, campaignProgress, findCampaign } from './campaigns.ts';
 import { loopConfig } from './loop-config.ts';
 import { enqueueNotification } from './notify.ts';
 import { createPhaseJobs } from './jobs-port.ts';
+import { inTransaction } from '../../db/transaction.ts';
 
 /** Creates the jobs of a launched campaign (idempotent) and moves it to running. */
 export async function planCampaignJobs(deps: Deps, campaignId: number): Promise<boolean> {
@@ -29,7 +30,7 @@ export async function planCampaignJobs(deps: Deps, campaignId: number): Promise<
     campaignId: c.id,
   });
   const now = deps.clock.now();
-  return deps.prisma.$transaction(async (tx) => {
+  return inTransaction(deps, async (tx) => {
     campaignLifecycle.assert(c.state, 'running');
     const r = await tx.reprocessingCampaign.updateMany({ where: { id: c.id, state: 'launched' }, data: { state: 'running', stateChangedAt: now } });
     if (r.count === 0) return false;
@@ -68,7 +69,7 @@ export async function trackCampaigns(deps: Deps): Promise<TrackResult> {
       const bucket = await deps.prisma.bucket.findUniqueOrThrow({ where: { id: c.bucketId } });
       const now = deps.clock.now();
       if (c.warnedAt === null && isFailingBeyond(progress, settings.warnFailedFraction)) {
-        const warned = await deps.prisma.$transaction(async (tx) => {
+        const warned = await inTransaction(deps, async (tx) => {
           const r = await tx.reprocessingCampaign.updateMany({ where: { id: c.id, warnedAt: null }, data: { warnedAt: now } });
           if (r.count === 0) return false;
           const failed = progress.perRun.filter((p) => p.status === 'failed');
@@ -87,7 +88,7 @@ export async function trackCampaigns(deps: Deps): Promise<TrackResult> {
       }
       const next = settleCampaign(progress, settings.failFailedFraction);
       if (!next) continue;
-      const settled = await deps.prisma.$transaction(async (tx) => {
+      const settled = await inTransaction(deps, async (tx) => {
         const r = await tx.reprocessingCampaign.updateMany({
           where: { id: c.id, state: 'running' },
           data: {

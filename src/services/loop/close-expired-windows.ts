@@ -8,7 +8,7 @@
  *    (a crash between closing and assembling is simply finished by the next tick).
  */
 import type { Deps } from '../../deps.ts';
-import type { Db } from '../audit/record-audit.ts';
+import type { Db } from '../../db/transaction.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { isClosingSoon } from '../../domain/fix-window.ts';
 import { coerceError } from '../../domain/errors.ts';
@@ -16,6 +16,7 @@ import { SYSTEM_ACTOR, type Actor } from '../../domain/roles.ts';
 import { enqueueNotification } from './notify.ts';
 import { loopConfig } from './loop-config.ts';
 import { assembleFinalTag } from './assemble-final-tag.ts';
+import { inTransaction } from '../../db/transaction.ts';
 
 type WindowRow = NonNullable<Awaited<ReturnType<Db['fixWindow']['findUnique']>>>;
 
@@ -78,7 +79,7 @@ export async function closeExpiredWindows(deps: Deps): Promise<CloseWindowsResul
   for (const w of open) {
     const bucket = names.get(w.bucketId) ?? `bucket ${w.bucketId}`;
     if (w.warnedAt === null && isClosingSoon(w, now, leadMs)) {
-      const warned = await prisma.$transaction(async (tx) => {
+      const warned = await inTransaction(deps, async (tx) => {
         const r = await tx.fixWindow.updateMany({ where: { id: w.id, state: 'open', warnedAt: null, deadline: w.deadline }, data: { warnedAt: now } });
         if (r.count === 0) return false;
         const minutes = Math.max(1, Math.round((w.deadline.getTime() - now.getTime()) / 60_000));
@@ -96,7 +97,7 @@ export async function closeExpiredWindows(deps: Deps): Promise<CloseWindowsResul
     if (w.deadline.getTime() <= now.getTime()) {
       const late = now.getTime() - w.deadline.getTime();
       const reason = `expired at ${w.deadline.toISOString()}${late > 120_000 ? `, closed ${Math.round(late / 60_000)} min late (server was down)` : ''}`;
-      const closed = await prisma.$transaction((tx) => recordWindowClose(tx, w, bucket, SYSTEM_ACTOR, reason, now));
+      const closed = await inTransaction(deps, (tx) => recordWindowClose(tx, w, bucket, SYSTEM_ACTOR, reason, now));
       if (closed) {
         result.closed.push(bucket);
         logger.info('fix window closed', { bucket, deadline: w.deadline.toISOString(), lateMs: late });

@@ -10,10 +10,11 @@ import type { Actor } from '../../domain/roles.ts';
 import { recordWindowClose } from './close-expired-windows.ts';
 import { assembleFinalTag } from './assemble-final-tag.ts';
 import { findWindow, showWindow } from './windows.ts';
+import { inTransaction } from '../../db/transaction.ts';
 
 export async function closeWindowEarly(deps: Deps, actor: Actor, bucketRef: string, input: { reason: string }) {
   const now = deps.clock.now();
-  const bucketName = await deps.prisma.$transaction(async (tx) => {
+  const bucketName = await inTransaction(deps, async (tx) => {
     const { bucket, window } = await findWindow(tx, bucketRef);
     const plan = planEarlyClose(window, now, input.reason);
     const closed = await recordWindowClose(tx, window, bucket.name, actor, `closed early: ${plan.reason}`, now);

@@ -17,7 +17,7 @@ import { setFirstConditionSafeRun } from '../conditions/set-fcsr.ts';
 import { findTagOrNull } from '../conditions/support/tags.ts';
 import { pointKey } from '../../domain/iov.ts';
 import { mergeTags } from '../conditions/merge-tags.ts';
-import { inTransaction } from '../conditions/support/transaction.ts';
+import { inTransaction } from '../../db/transaction.ts';
 import { countIovs } from '../conditions/support/iovs.ts';
 import { exportLocalDb } from '../conditions/export-localdb.ts';
 

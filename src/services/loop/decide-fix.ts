@@ -12,6 +12,7 @@ import { recordAudit } from '../audit/record-audit.ts';
 import { loopConfig } from './loop-config.ts';
 import { fixView } from './windows.ts';
 import { addFixToFixingTag } from './conditions-port.ts';
+import { inTransaction } from '../../db/transaction.ts';
 
 export async function decideFix(deps: Deps, actor: Actor, fixId: number, input: { decision: 'approve' | 'reject'; comment?: string }) {
   const now = deps.clock.now();
@@ -28,7 +29,7 @@ export async function decideFix(deps: Deps, actor: Actor, fixId: number, input: 
   if (to === 'approved') {
     iovId = await addFixToFixingTag(deps, actor, fixingTag, fix, `fix ${fix.id} for ${bucket.name}: ${fix.reason}`);
   }
-  const updated = await deps.prisma.$transaction(async (tx) => {
+  const updated = await inTransaction(deps, async (tx) => {
     const r = await tx.fix.updateMany({
       where: { id: fix.id, state: 'pending' },
       data: { state: to, decidedBy: actor.user, decidedAt: now, comment: input.comment ?? null, iovId },

@@ -9,6 +9,7 @@ import { conflict } from '../../domain/errors.ts';
 import type { Actor } from '../../domain/roles.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { findWindow, windowView } from './windows.ts';
+import { inTransaction } from '../../db/transaction.ts';
 
 export interface ExtendWindowInput {
   hours?: number;
@@ -18,7 +19,7 @@ export interface ExtendWindowInput {
 
 export async function extendWindow(deps: Deps, actor: Actor, bucketRef: string, input: ExtendWindowInput) {
   const now = deps.clock.now();
-  return deps.prisma.$transaction(async (tx) => {
+  return inTransaction(deps, async (tx) => {
     const { bucket, window } = await findWindow(tx, bucketRef);
     const plan = planExtension(window, now, {
       hours: input.hours,

@@ -15,6 +15,7 @@ import { loopConfig } from './loop-config.ts';
 import { enqueueNotification } from './notify.ts';
 import { phaseJobStates } from './jobs-port.ts';
 import { advanceFcsr } from './conditions-port.ts';
+import { inTransaction } from '../../db/transaction.ts';
 
 export interface FinishPromptResult {
   opened: { bucket: string; deadline: string }[];
@@ -43,7 +44,7 @@ export async function finishPromptProcessing(deps: Deps): Promise<FinishPromptRe
       await advanceFcsr(deps, SYSTEM_ACTOR, cfg.runningTag, fcsr, `runs ${bucket.exp}/${bucket.firstRun}-${lastRun} of ${bucket.name} processed by prompt processing`);
       const now = deps.clock.now();
       const deadline = deadlineAfter(now, cfg.fixWindow.hours);
-      await deps.prisma.$transaction(async (tx) => {
+      await inTransaction(deps, async (tx) => {
         const locked = await tx.run.updateMany({ where: { bucketId: bucket.id, lockedAt: null }, data: { lockedAt: now } });
         await tx.fixWindow.create({ data: { bucketId: bucket.id, state: 'open', openedAt: now, deadline, initialDeadline: deadline } });
         await moveBucket(deps, tx, {

@@ -13,6 +13,7 @@ import { recordAudit } from '../audit/record-audit.ts';
 import { moveBucket } from './bucket-stage.ts';
 import { campaignView, findCampaign } from './campaigns.ts';
 import { planCampaignJobs } from './campaign-progress.ts';
+import { inTransaction } from '../../db/transaction.ts';
 
 export async function launchCampaign(deps: Deps, actor: Actor, ref: string | number) {
   if (actor.role !== 'data_production_manager') {
@@ -21,7 +22,7 @@ export async function launchCampaign(deps: Deps, actor: Actor, ref: string | num
   const c = await findCampaign(deps, ref);
   campaignLifecycle.assert(c.state, 'launched');
   const now = deps.clock.now();
-  await deps.prisma.$transaction(async (tx) => {
+  await inTransaction(deps, async (tx) => {
     const bucket = await tx.bucket.findUniqueOrThrow({ where: { id: c.bucketId } });
     if (bucket.stage !== 'blessed') throw ruleViolation(`bucket ${bucket.name} is ${bucket.stage}, not blessed`);
     const r = await tx.reprocessingCampaign.updateMany({

@@ -5,7 +5,7 @@
  * delivery is logged and retried with backoff a bounded number of times, and never blocks or undoes the loop.
  */
 import type { Deps } from '../../deps.ts';
-import type { Db } from '../audit/record-audit.ts';
+import type { Db } from '../../db/transaction.ts';
 import { coerceError } from '../../domain/errors.ts';
 
 export const NOTIFICATION_KINDS = {

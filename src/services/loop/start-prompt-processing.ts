@@ -12,6 +12,7 @@ import { SYSTEM_ACTOR } from '../../domain/roles.ts';
 import { moveBucket, recordLoopProgress } from './bucket-stage.ts';
 import { loopConfig } from './loop-config.ts';
 import { createPhaseJobs } from './jobs-port.ts';
+import { inTransaction } from '../../db/transaction.ts';
 
 export interface StartPromptResult {
   started: { bucket: string; jobs: number; tagChain: string[] }[];
@@ -27,7 +28,7 @@ export async function startPromptProcessing(deps: Deps): Promise<StartPromptResu
       const runs = await deps.prisma.run.findMany({ where: { bucketId: bucket.id }, select: { exp: true, run: true }, orderBy: { run: 'asc' } });
       const jobs = await createPhaseJobs(deps, { phase: 'prompt', bucket, runs, tagChain });
       const now = deps.clock.now();
-      await deps.prisma.$transaction((tx) =>
+      await inTransaction(deps, (tx) =>
         moveBucket(deps, tx, {
           bucket,
           to: 'prompt_processing',

@@ -12,6 +12,7 @@ import { recordAudit } from '../audit/record-audit.ts';
 import { loopConfig } from './loop-config.ts';
 import { findWindow, fixView } from './windows.ts';
 import { storePayload } from './conditions-port.ts';
+import { inTransaction } from '../../db/transaction.ts';
 
 export interface UploadFixInput {
   bucket: string;
@@ -48,7 +49,7 @@ export async function uploadFix(deps: Deps, actor: Actor, input: UploadFixInput)
   });
 
   const payload = await storePayload(deps, actor, input.name, input.content);
-  const fix = await deps.prisma.$transaction(async (tx) => {
+  const fix = await inTransaction(deps, async (tx) => {
     // Re-check the window under a row lock: a close that committed after our read must win.
     const still = await tx.fixWindow.updateMany({ where: { id: window.id, state: 'open', deadline: { gt: now } }, data: { state: 'open' } });
     if (still.count === 0) throw ruleViolation(`the fix window of ${bucket.name} closed meanwhile; fixes are no longer accepted`);

@@ -2,7 +2,7 @@
  * Reading fix windows: `window list` and `window show`, and the view every window use case answers with.
  */
 import type { Deps } from '../../deps.ts';
-import type { Db } from '../audit/record-audit.ts';
+import type { Db } from '../../db/transaction.ts';
 import { isAcceptingFixes, remainingMs } from '../../domain/fix-window.ts';
 import { notFound } from '../../domain/errors.ts';
 import { findBucket } from './bucket-stage.ts';

@@ -4,7 +4,7 @@
  * earlier run in that bucket once it produces payloads. A bucket waiting for approval goes back to `calibrating`.
  */
 import type { Deps } from '../../deps.ts';
-import { inCalibrationTx } from '../calibration/calibration-tx.ts';
+import { inTransaction } from '../../db/transaction.ts';
 import { conflict, forbidden, notFound, ruleViolation } from '../../domain/errors.ts';
 import { requestLifecycle } from '../../domain/calibration-states.ts';
 import type { Actor } from '../../domain/roles.ts';
@@ -23,7 +23,7 @@ export async function approveRequest(deps: Deps, actor: Actor, id: number, comme
   assertManager(actor, 'approve algorithm requests');
   const setup = calibrationSetup(deps.config);
   const now = deps.clock.now();
-  const { request, bucketName } = await inCalibrationTx(deps, async (tx) => {
+  const { request, bucketName } = await inTransaction(deps, async (tx) => {
     const req = await tx.algorithmRequest.findUnique({ where: { id } });
     if (!req) throw notFound(`algorithm request ${id}`);
     requestLifecycle.assert(req.state, 'approved');

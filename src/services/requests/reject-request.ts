@@ -1,6 +1,6 @@
 /** The calibration manager rejects an algorithm request, with a comment the expert reads. */
 import type { Deps } from '../../deps.ts';
-import { inCalibrationTx } from '../calibration/calibration-tx.ts';
+import { inTransaction } from '../../db/transaction.ts';
 import { conflict, invalid, notFound } from '../../domain/errors.ts';
 import { requestLifecycle } from '../../domain/calibration-states.ts';
 import type { Actor } from '../../domain/roles.ts';
@@ -12,7 +12,7 @@ export async function rejectRequest(deps: Deps, actor: Actor, id: number, commen
   assertManager(actor, 'reject algorithm requests');
   if (!comment || !comment.trim()) throw invalid('a rejection needs a comment for the expert', [{ path: 'body.comment', message: 'required' }]);
   const now = deps.clock.now();
-  const { row, bucket } = await inCalibrationTx(deps, async (tx) => {
+  const { row, bucket } = await inTransaction(deps, async (tx) => {
     const req = await tx.algorithmRequest.findUnique({ where: { id } });
     if (!req) throw notFound(`algorithm request ${id}`);
     requestLifecycle.assert(req.state, 'rejected');

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { Deps } from '../../deps.ts';
-import { inCalibrationTx } from '../calibration/calibration-tx.ts';
+import { inTransaction } from '../../db/transaction.ts';
 import { DomainError, invalid, notFound, ruleViolation } from '../../domain/errors.ts';
 import { assertDetectorScope, type Actor } from '../../domain/roles.ts';
 import { recordAudit } from '../audit/record-audit.ts';
@@ -59,7 +59,7 @@ export async function submitRequest(deps: Deps, actor: Actor, raw: SubmitRequest
   }
   const now = deps.clock.now();
   const range = input.firstRun !== undefined;
-  const row = await inCalibrationTx(deps, async (tx) => {
+  const row = await inTransaction(deps, async (tx) => {
     const created = await tx.algorithmRequest.create({
       data: {
         calibration: definition.name,

@@ -4,7 +4,7 @@
  * (the rest of their chunk is planned again without them) and show in completeness as "input error on file X".
  */
 import { culpritInputs } from '../../domain/error-classes.ts';
-import type { Db } from '../audit/record-audit.ts';
+import type { Db } from '../../db/transaction.ts';
 
 export interface InputErrorFacts {
   jobId: number;

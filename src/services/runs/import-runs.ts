@@ -8,13 +8,14 @@ import { DomainError } from '../../domain/errors.ts';
 import { parseRunList } from '../../domain/run-list.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { upsertRunList, type UpsertSummary } from './upsert-run-list.ts';
+import { inTransaction } from '../../db/transaction.ts';
 
 export async function importRuns(deps: Deps, actor: Actor, data: unknown, source = 'import'): Promise<UpsertSummary> {
   const parsed = parseRunList(data);
   if (!parsed.ok) {
     throw new DomainError('INVALID_INPUT', `invalid run list: ${parsed.problems.length} problem(s)`, parsed.problems.map((p) => ({ path: `body.${p.path}`, message: p.message })));
   }
-  const summary = await deps.prisma.$transaction(
+  const summary = await inTransaction(deps,
     async (tx) => {
       const s = await upsertRunList(tx, parsed.list, source, deps.clock.now());
       await recordAudit(tx, actor, {
@@ -27,7 +28,7 @@ export async function importRuns(deps: Deps, actor: Actor, data: unknown, source
       });
       return s;
     },
-    { timeout: 120_000 },
+    { timeoutMs: 120_000 },
   );
   deps.logger.info('run list imported', { actor: actor.user, ...summary });
   return summary;

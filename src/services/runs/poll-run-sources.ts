@@ -20,6 +20,7 @@ import { DomainError, coerceError } from '../../domain/errors.ts';
 import { parseRunList, type RunListProblem } from '../../domain/run-list.ts';
 import { createRunDatabaseClient, type RunDatabaseClient } from '../../clients/run-database-client.ts';
 import { upsertRunList, type UpsertSummary } from './upsert-run-list.ts';
+import { inTransaction } from '../../db/transaction.ts';
 
 export interface SourceItemResult {
   source: string;
@@ -57,7 +58,7 @@ export async function storeRunList(deps: Deps, data: unknown, source: string): P
   const parsed = parseRunList(data);
   if (!parsed.ok) return { ok: false, message: `invalid run list: ${parsed.problems.length} problem(s)`, problems: parsed.problems };
   try {
-    const summary = await deps.prisma.$transaction((tx) => upsertRunList(tx, parsed.list, source, deps.clock.now()), { timeout: 120_000 });
+    const summary = await inTransaction(deps, (tx) => upsertRunList(tx, parsed.list, source, deps.clock.now()), { timeoutMs: 120_000 });
     return { ok: true, summary };
   } catch (e) {
     if (e instanceof DomainError) return { ok: false, message: e.message, problems: (e.details as RunListProblem[]) ?? [] };

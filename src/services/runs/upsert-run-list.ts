@@ -8,7 +8,7 @@
  */
 import { DomainError } from '../../domain/errors.ts';
 import type { RunList } from '../../domain/run-list.ts';
-import type { Tx } from '../audit/record-audit.ts';
+import type { Tx } from '../../db/transaction.ts';
 
 export interface UpsertSummary {
   runs: number;

@@ -4,7 +4,7 @@
  */
 import type { Actor } from '../../../domain/roles.ts';
 import type { TagEventKind } from '../../../domain/tag-states.ts';
-import type { Tx } from './transaction.ts';
+import type { Tx } from '../../../db/transaction.ts';
 
 export interface NewTagEvent {
   kind: TagEventKind;

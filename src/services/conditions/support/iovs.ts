@@ -6,8 +6,7 @@
 import { Prisma as P } from '../../../db/generated/client.ts';
 import { conflict } from '../../../domain/errors.ts';
 import { pointKey, type Iov } from '../../../domain/iov.ts';
-import type { Db } from './tags.ts';
-import type { Tx } from './transaction.ts';
+import type { Db, Tx } from '../../../db/transaction.ts';
 
 export interface IovRow extends Iov {
   id: number;

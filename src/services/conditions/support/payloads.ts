@@ -1,4 +1,4 @@
-import type { Db } from './tags.ts';
+import type { Db } from '../../../db/transaction.ts';
 import { notFound } from '../../../domain/errors.ts';
 
 export interface PayloadRow {

@@ -3,13 +3,12 @@
  * it changes FOR UPDATE and the ones it only reads FOR SHARE, so two transactions never wait on each other in a cycle.
  */
 import { Prisma as P } from '../../../db/generated/client.ts';
-import type { Prisma } from '../../../db/database.ts';
 import { notFound } from '../../../domain/errors.ts';
-import { tagLifecycle, type TagState, type TagType } from '../../../domain/tag-states.ts';
+import { assertIovsEditable, tagLifecycle, type TagState, type TagType } from '../../../domain/tag-states.ts';
+import { findIov, type IovRow } from './iovs.ts';
 import type { RunPoint } from '../../../domain/iov.ts';
-import type { Tx } from './transaction.ts';
+import type { Db, Tx } from '../../../db/transaction.ts';
 
-export type Db = Prisma | Tx;
 
 export interface TagRow {
   id: number;
@@ -56,6 +55,27 @@ export async function lockTags(tx: Tx, specs: ReadonlyArray<{ name: string; mode
 
 export async function lockTag(tx: Tx, name: string, mode: LockMode = 'update'): Promise<TagRow> {
   return (await lockTags(tx, [{ name, mode }])).get(name)!;
+}
+
+/** The prologue of every direct IoV edit: lock the tag for update and refuse unless its IoVs may change. */
+export async function lockEditableTag(tx: Tx, name: string): Promise<TagRow> {
+  const tag = await lockTag(tx, name);
+  assertIovsEditable(tag.name, tag.state);
+  return tag;
+}
+
+/** The prologue of modifying or deleting one IoV: the editable tag, locked, and its live IoV `iovId`. */
+export async function lockLiveIov(tx: Tx, tagName: string, iovId: number): Promise<{ tag: TagRow; iov: IovRow }> {
+  const tag = await lockEditableTag(tx, tagName);
+  const iov = await findIov(tx, tag.id, iovId);
+  if (!iov || iov.removedAt) throw notFound(`live IoV ${iovId} in tag ${tag.name}`);
+  return { tag, iov };
+}
+
+/** Sets columns of one (locked) tag and returns the row as it now is. */
+export async function updateTag(tx: Tx, id: number, set: P.Sql, at: Date): Promise<TagRow> {
+  const rows = await tx.$queryRaw<TagRow[]>`UPDATE "GlobalTag" SET ${set}, "updatedAt" = ${at} WHERE id = ${id} RETURNING ${COLUMNS}`;
+  return rows[0];
 }
 
 /** Every change of a tag's content or state bumps its version: caches of non-immutable tags key on it. */
