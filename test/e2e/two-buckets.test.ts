@@ -97,7 +97,7 @@ test('when two buckets go through the loop, then the second calibration reads th
       ['finished', 'data_reprocessing_prompt_e12_bucket2', 'demo_manager'],
     ]);
     const actions = await deps.prisma.auditEvent.findMany({ where: { actor: 'demo_manager' }, select: { action: true } });
-    for (const a of ['fix.approve', 'bucket.blessed', 'campaign.launch', 'window.close']) assert.ok(actions.some((x) => x.action === a), `${a} audited as demo_manager`);
+    for (const a of ['fix.approve', 'bucket.stage.blessed', 'campaign.launch', 'window.close']) assert.ok(actions.some((x) => x.action === a), `${a} audited as demo_manager`);
   } finally {
     await server.close();
     await deps.executor.close();

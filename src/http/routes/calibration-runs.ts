@@ -6,7 +6,7 @@ import { ListCalibrationsQuerySchema, bucketCalibrationStatus, listCalibrationRu
 import { planBucketCalibrations } from '../../services/calibration/plan-bucket-calibrations.ts';
 import { finaliseBucket } from '../../services/calibration/finalise-bucket-calibration.ts';
 import { advanceCalibrations } from '../../services/calibration/advance-calibrations.ts';
-import { notFound } from '../../domain/errors.ts';
+import { findBucket } from '../../services/buckets/bucket-data.ts';
 
 const BucketParams = z.object({ bucket: z.string().min(1) });
 
@@ -40,8 +40,7 @@ export function registerCalibrationRunRoutes(tools: RouteTools, deps: Deps): voi
       status: 201,
     },
     async ({ params, actor }) => {
-      const b = await deps.prisma.bucket.findUnique({ where: { name: params.bucket } });
-      if (!b) throw notFound(`bucket ${params.bucket}`);
+      const b = await findBucket(deps.prisma, params.bucket);
       return planBucketCalibrations(deps, params.bucket, actor!);
     },
   );
@@ -56,8 +55,7 @@ export function registerCalibrationRunRoutes(tools: RouteTools, deps: Deps): voi
       params: BucketParams,
     },
     async ({ params }) => {
-      const b = await deps.prisma.bucket.findUnique({ where: { name: params.bucket } });
-      if (!b) throw notFound(`bucket ${params.bucket}`);
+      const b = await findBucket(deps.prisma, params.bucket);
       const advanced = await advanceCalibrations(deps);
       const stage = await finaliseBucket(deps, params.bucket);
       return { bucket: params.bucket, stage, advanced };

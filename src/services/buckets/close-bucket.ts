@@ -5,10 +5,11 @@
  */
 import { z } from 'zod';
 import type { Deps } from '../../deps.ts';
-import { conflict, invalid, notFound } from '../../domain/errors.ts';
+import { conflict, invalid } from '../../domain/errors.ts';
 import type { Actor } from '../../domain/roles.ts';
 import { transitionBucket } from './transition-bucket.ts';
 import { inTransaction } from '../../db/transaction.ts';
+import { findBucket } from './bucket-data.ts';
 
 export const CloseBucketSchema = z.strictObject({
   lastRun: z.number().int().min(0).optional().describe('last run of the bucket (default: its highest run)'),
@@ -18,8 +19,7 @@ export type CloseBucketInput = z.infer<typeof CloseBucketSchema>;
 
 export async function closeBucket(deps: Deps, actor: Actor, name: string, input: CloseBucketInput) {
   const { prisma, clock } = deps;
-  const b = await prisma.bucket.findUnique({ where: { name } });
-  if (!b) throw notFound(`bucket ${name}`);
+  const b = await findBucket(prisma, name);
   if (b.stage !== 'open') throw conflict(`bucket ${name} is ${b.stage}, not open`);
   const maxRun = (await prisma.run.aggregate({ where: { bucketId: b.id }, _max: { run: true } }))._max.run;
   const lastRun = input.lastRun ?? maxRun;

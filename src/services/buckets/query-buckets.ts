@@ -1,7 +1,7 @@
 /** Reading buckets: the list with run and job counts, one bucket with its stage history. */
 import type { Deps } from '../../deps.ts';
-import { notFound } from '../../domain/errors.ts';
 import type { Bucket } from '../../db/generated/client.ts';
+import { findBucket } from './bucket-data.ts';
 
 export async function listBuckets(deps: Deps, f: { exp?: number; stage?: string[] } = {}) {
   const buckets = await deps.prisma.bucket.findMany({
@@ -27,8 +27,7 @@ export async function listBuckets(deps: Deps, f: { exp?: number; stage?: string[
 }
 
 export async function showBucket(deps: Deps, name: string) {
-  const b = await deps.prisma.bucket.findUnique({ where: { name } });
-  if (!b) throw notFound(`bucket ${name}`);
+  const b = await findBucket(deps.prisma, name);
   const [agg, flagged, history] = await Promise.all([
     deps.prisma.run.aggregate({ where: { bucketId: b.id }, _count: { _all: true }, _sum: { luminosity: true }, _min: { startTime: true }, _max: { endTime: true } }),
     deps.prisma.run.findMany({ where: { bucketId: b.id, flag: { not: null } }, select: { exp: true, run: true, flag: true, flagReason: true }, orderBy: { run: 'asc' } }),

@@ -4,9 +4,10 @@
  */
 import type { Deps } from '../../deps.ts';
 import { bucketLifecycle, type BucketStage } from '../../domain/bucket-stages.ts';
-import { conflict, forbidden, notFound } from '../../domain/errors.ts';
+import { conflict, forbidden } from '../../domain/errors.ts';
 import type { Actor, Role } from '../../domain/roles.ts';
 import { transitionBucket } from './transition-bucket.ts';
+import { findBucket } from './bucket-data.ts';
 
 const RESPONSIBLE: Partial<Record<BucketStage, Role>> = {
   producing: 'data_production_manager',
@@ -17,8 +18,7 @@ const RESPONSIBLE: Partial<Record<BucketStage, Role>> = {
 };
 
 export async function recoverBucket(deps: Deps, actor: Actor, name: string, reason: string) {
-  const b = await deps.prisma.bucket.findUnique({ where: { name } });
-  if (!b) throw notFound(`bucket ${name}`);
+  const b = await findBucket(deps.prisma, name);
   if (b.stage !== 'failed') throw conflict(`bucket ${name} is ${b.stage}, not failed`);
   const from = (b.data as Record<string, unknown>)?.failedFrom;
   if (typeof from !== 'string' || !bucketLifecycle.is(from)) throw conflict(`bucket ${name} does not record the stage it failed in`);

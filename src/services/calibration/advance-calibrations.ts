@@ -20,11 +20,12 @@ import { bucketCdstFiles, bucketRuns } from './bucket-inputs.ts';
 import { calibrationSetup, type CalibrationSetup } from './calibration-config.ts';
 import { currentRunsOfBucket } from './calibration-runs.ts';
 import { collectOutputs, type IterationResult } from './collect-outputs.ts';
-import { moveBucket } from './bucket-stage.ts';
+import { transitionBucket } from '../buckets/transition-bucket.ts';
 import { queueLoopNotification } from './loop-notifications.ts';
 import { readIterationResult, settleStaleRetry } from './iteration-result.ts';
 import { submitIteration } from './submit-iteration.ts';
 import { transitionCalibration } from './transition-calibration.ts';
+import { SYSTEM_ACTOR } from '../../domain/roles.ts';
 
 type BucketRow = { id: number; name: string; exp: number; firstRun: number; lastRun: number | null; stage: string; data: unknown };
 type RunRow = Awaited<ReturnType<typeof currentRunsOfBucket>>['all'][number];
@@ -250,15 +251,10 @@ async function finishBucketIfDone(deps: Deps, bucketRow: BucketRow): Promise<voi
     const producing = runs.filter((r) => isProducing(r.state));
     const tally = runs.map((r) => `${r.calibration}=${r.state}`).join(', ');
     if (producing.length === 0 && !runs.some((r) => r.state === 'rejected')) {
-      await moveBucket(deps, tx, {
-        bucket,
-        to: 'failed',
-        reason: `no calibration produced payloads (${tally})`,
-        extra: { failure: `no calibration produced payloads (${tally})`, failedFrom: 'calibrating' },
-      });
+      await transitionBucket(deps, bucket, 'failed', SYSTEM_ACTOR, { reason: `no calibration produced payloads (${tally})`, tx, required: true, data: { failure: `no calibration produced payloads (${tally})`, failedFrom: 'calibrating' } });
       return;
     }
-    await moveBucket(deps, tx, { bucket, to: 'awaiting_approval', reason: `calibrations finished: ${tally}` });
+    await transitionBucket(deps, bucket, 'awaiting_approval', SYSTEM_ACTOR, { reason: `calibrations finished: ${tally}`, tx, required: true });
     const pending = await tx.payloadCandidate.count({ where: { bucketId: bucket.id, state: 'pending' } });
     await queueLoopNotification(tx, {
       key: `awaiting-approval:${bucket.name}:run${Math.max(...runs.map((r) => r.id))}`,

@@ -6,10 +6,10 @@
 import { z } from 'zod';
 import type { Deps } from '../../deps.ts';
 import { judgeReadiness } from '../../domain/calibration-plan.ts';
-import { notFound } from '../../domain/errors.ts';
 import { calibrationSetup } from './calibration-config.ts';
-import { calibrationData } from './bucket-stage.ts';
+import { calibrationData } from '../buckets/bucket-data.ts';
 import { toCandidateView } from './candidate-view.ts';
+import { findBucket } from '../buckets/bucket-data.ts';
 
 export const ListCalibrationsQuerySchema = z.object({
   bucket: z.string().optional(),
@@ -72,8 +72,7 @@ export async function listCalibrationRuns(deps: Deps, raw: ListCalibrationsQuery
 }
 
 export async function bucketCalibrationStatus(deps: Deps, bucketName: string) {
-  const bucket = await deps.prisma.bucket.findUnique({ where: { name: bucketName } });
-  if (!bucket) throw notFound(`bucket ${bucketName}`);
+  const bucket = await findBucket(deps.prisma, bucketName);
   const setup = calibrationSetup(deps.config);
   const runs = await deps.prisma.calibrationRun.findMany({ where: { bucketId: bucket.id }, orderBy: { id: 'asc' } });
   const iterations = await deps.prisma.calibrationIteration.findMany({ where: { calibrationRunId: { in: runs.map((r) => r.id) } }, orderBy: [{ calibrationRunId: 'asc' }, { iteration: 'asc' }] });

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { DomainError, invalid, notFound, ruleViolation } from '../../domain/errors.ts';
 import type { Db } from '../../db/transaction.ts';
+import { findBucket } from '../buckets/bucket-data.ts';
 
 export const DecidePayloadsSchema = z
   .strictObject({
@@ -29,8 +30,7 @@ export async function lockBucketsForDecision(tx: Db, bucketIds: number[], at: Da
   const out = new Map<number, { id: number; name: string; stage: string }>();
   for (const id of [...new Set(bucketIds)].sort((a, b) => a - b)) {
     const touched = await tx.bucket.updateMany({ where: { id, stage: { in: DECIDABLE_BUCKET_STAGES } }, data: { updatedAt: at } });
-    const b = await tx.bucket.findUnique({ where: { id }, select: { id: true, name: true, stage: true } });
-    if (!b) throw notFound(`bucket ${id}`);
+    const b = await findBucket(tx, id);
     if (touched.count === 0) {
       throw ruleViolation(`bucket ${b.name} is ${b.stage}: payloads are decided only while it is calibrating or awaiting approval`, {
         bucket: b.name,
@@ -55,7 +55,6 @@ export async function selectCandidates(tx: Db, input: { ids?: number[]; bucket?:
     }
     return rows;
   }
-  const bucket = await tx.bucket.findUnique({ where: { name: input.bucket! } });
-  if (!bucket) throw notFound(`bucket ${input.bucket}`);
+  const bucket = await findBucket(tx, input.bucket!);
   return tx.payloadCandidate.findMany({ where: { bucketId: bucket.id, state: 'pending' }, orderBy: { id: 'asc' } });
 }

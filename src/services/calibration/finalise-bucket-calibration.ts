@@ -21,7 +21,8 @@ import { recordAudit } from '../audit/record-audit.ts';
 import { calibrationSetup, loopTags } from './calibration-config.ts';
 import { currentRunsOfBucket } from './calibration-runs.ts';
 import { loopConditions } from './conditions-adapter.ts';
-import { calibrationData, moveBucket, recordBucketProgress } from './bucket-stage.ts';
+import { calibrationData, recordBucketProgress } from '../buckets/bucket-data.ts';
+import { transitionBucket } from '../buckets/transition-bucket.ts';
 import { queueLoopNotification } from './loop-notifications.ts';
 import { syncStagingTag } from './staging-tag.ts';
 
@@ -108,12 +109,7 @@ async function startUpdate(deps: Deps, bucket: { id: number; name: string }): Pr
       deps.logger.warn('staging tag not in sync with the approved payloads; retrying next tick', { bucket: bucket.name, tag: tags.staging });
       return false;
     }
-    await moveBucket(deps, tx, {
-      bucket: locked,
-      to: 'updating',
-      reason: `${readiness.approved.length} approved payload(s) go into ${tags.running} from run ${locked.exp}/${locked.firstRun}`,
-      calibration: { approvedCandidates: readiness.approved, stagingTag: tags.staging, runningTag: tags.running, snapshotTag: tags.snapshot },
-    });
+    await transitionBucket(deps, locked, 'updating', SYSTEM_ACTOR, { reason: `${readiness.approved.length} approved payload(s) go into ${tags.running} from run ${locked.exp}/${locked.firstRun}`, tx, required: true, progress: { area: 'calibration', values: { approvedCandidates: readiness.approved, stagingTag: tags.staging, runningTag: tags.running, snapshotTag: tags.snapshot } } });
     return true;
   });
 }
@@ -128,7 +124,7 @@ async function validateStaging(deps: Deps, bucketId: number): Promise<void> {
     if ((await conditions.tagState(tag, tx)) !== 'VALIDATED') {
       await conditions.setTagState({ tag, state: 'VALIDATED', actor: SYSTEM_ACTOR, reason: `${bucket.name}: every payload approved`, tx });
     }
-    await recordBucketProgress(tx, bucket, { validatedAt: now.toISOString() });
+    await recordBucketProgress(tx, bucket, { area: 'calibration', values: { validatedAt: now.toISOString() } });
   });
 }
 
@@ -157,7 +153,7 @@ async function applyRunningUpdate(deps: Deps, bucketId: number): Promise<boolean
         reason: `${bucket.name}: approved calibration payloads`,
         tx,
       });
-      await recordBucketProgress(tx, bucket, { runningUpdate: { ...summary, at: now.toISOString() }, problem: undefined });
+      await recordBucketProgress(tx, bucket, { area: 'calibration', values: { runningUpdate: { ...summary, at: now.toISOString() }, problem: undefined } });
       await recordAudit(tx, SYSTEM_ACTOR, {
         action: 'calibration.running_update',
         targetType: 'bucket',
@@ -174,13 +170,7 @@ async function applyRunningUpdate(deps: Deps, bucketId: number): Promise<boolean
     await inTransaction(deps, async (tx) => {
       const bucket = await lockBucket(tx, bucketId, 'updating', now);
       if (!bucket) return;
-      await moveBucket(deps, tx, {
-        bucket,
-        to: 'failed',
-        reason: `running update refused: ${e.message}`,
-        extra: { failure: `running update refused: ${e.message}`, failedFrom: 'updating' },
-        calibration: { problem: e.message },
-      });
+      await transitionBucket(deps, bucket, 'failed', SYSTEM_ACTOR, { reason: `running update refused: ${e.message}`, tx, required: true, progress: { area: 'calibration', values: { problem: e.message } }, data: { failure: `running update refused: ${e.message}`, failedFrom: 'updating' } });
     });
     return false;
   }
@@ -198,12 +188,7 @@ async function takeSnapshot(deps: Deps, bucketId: number): Promise<boolean> {
     if ((await conditions.tagState(data.snapshotTag!, tx)) === null) {
       summary = await conditions.snapshot({ source: data.runningTag!, name: data.snapshotTag!, actor: SYSTEM_ACTOR, reason: `${bucket.name}: prompt processing`, tx });
     }
-    await moveBucket(deps, tx, {
-      bucket,
-      to: 'snapshotted',
-      reason: `${data.runningTag} frozen as ${data.snapshotTag}`,
-      calibration: { snapshotAt: now.toISOString() },
-    });
+    await transitionBucket(deps, bucket, 'snapshotted', SYSTEM_ACTOR, { reason: `${data.runningTag} frozen as ${data.snapshotTag}`, tx, required: true, progress: { area: 'calibration', values: { snapshotAt: now.toISOString() } } });
     await queueLoopNotification(tx, {
       key: `snapshotted:${bucket.name}`,
       kind: 'snapshotted',

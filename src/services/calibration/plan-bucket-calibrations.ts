@@ -12,7 +12,7 @@ import { SYSTEM_ACTOR, type Actor } from '../../domain/roles.ts';
 import { calibrationSetup, loopTags } from './calibration-config.ts';
 import { bucketCdstFiles, bucketRuns } from './bucket-inputs.ts';
 import { ensureCalibrationRun } from './calibration-runs.ts';
-import { moveBucket } from './bucket-stage.ts';
+import { transitionBucket } from '../buckets/transition-bucket.ts';
 
 export interface PlannedBucket {
   bucket: string;
@@ -52,13 +52,7 @@ export async function planBucketCalibrations(deps: Deps, bucketName: string, act
       }
       out.calibrations.push({ calibration: e.calibration, state: e.stage, ...(e.reason ? { reason: e.reason } : {}), files: inputs.files.length, events: inputs.events });
     }
-    await moveBucket(deps, tx, {
-      bucket,
-      to: 'calibrating',
-      reason: `${plan.entries.filter((e) => e.stage === 'waiting').length} of ${plan.entries.length} calibrations have inputs`,
-      actor,
-      calibration: { plannedAt: now.toISOString(), stagingTag: tags.staging, snapshotTag: tags.snapshot, runningTag: tags.running },
-    });
+    await transitionBucket(deps, bucket, 'calibrating', actor, { reason: `${plan.entries.filter((e) => e.stage === 'waiting').length} of ${plan.entries.length} calibrations have inputs`, tx, required: true, progress: { area: 'calibration', values: { plannedAt: now.toISOString(), stagingTag: tags.staging, snapshotTag: tags.snapshot, runningTag: tags.running } } });
     return out;
   });
 }

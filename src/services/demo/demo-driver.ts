@@ -9,7 +9,7 @@ import type { RunningServer } from '../../server.ts';
 import { allTicks } from '../../scheduler/ticks.ts';
 
 import type { DemoConfig } from '../../config/demo-schema.ts';
-import { loopData } from '../loop/bucket-stage.ts';
+import { loopData } from '../buckets/bucket-data.ts';
 import { isAcceptingFixes } from '../../domain/fix-window.ts';
 import { delivered, deliverRun } from './demo-daq.ts';
 import { apiMessage, type DemoPeople } from './demo-people.ts';

@@ -6,8 +6,9 @@ import { z } from 'zod';
 import { Prisma } from '../../db/generated/client.ts';
 import type { Deps } from '../../deps.ts';
 import { ERROR_CLASS_LIST } from '../../domain/error-classes.ts';
-import { invalid, notFound } from '../../domain/errors.ts';
+import { invalid } from '../../domain/errors.ts';
 import { jobLifecycle } from '../../domain/job-states.ts';
+import { findBucket } from '../buckets/bucket-data.ts';
 
 const list = <T extends z.ZodType>(item: T) =>
   z.preprocess((v) => (typeof v === 'string' ? v.split(',').filter(Boolean) : v), z.array(item).min(1)).optional();
@@ -31,8 +32,7 @@ export type JobFilter = z.infer<typeof JobFilterSchema>;
 export async function jobFilterSql(deps: Pick<Deps, 'prisma'>, f: JobFilter): Promise<Prisma.Sql> {
   const parts: Prisma.Sql[] = [];
   if (f.bucket) {
-    const b = await deps.prisma.bucket.findUnique({ where: { name: f.bucket }, select: { id: true } });
-    if (!b) throw notFound(`bucket ${f.bucket}`);
+    const b = await findBucket(deps.prisma, f.bucket);
     parts.push(Prisma.sql`"bucketId" = ${b.id}`);
   }
   if (f.step) parts.push(Prisma.sql`step = ANY(${f.step}::text[])`);
@@ -60,8 +60,7 @@ export function assertNarrowed(f: JobFilter): void {
 export async function jobFilterWhere(deps: Pick<Deps, 'prisma'>, f: JobFilter): Promise<Prisma.JobWhereInput> {
   let bucketId: number | undefined;
   if (f.bucket) {
-    const b = await deps.prisma.bucket.findUnique({ where: { name: f.bucket }, select: { id: true } });
-    if (!b) throw notFound(`bucket ${f.bucket}`);
+    const b = await findBucket(deps.prisma, f.bucket);
     bucketId = b.id;
   }
   return {

@@ -8,7 +8,7 @@ import { conflict, forbidden, invalid } from '../../domain/errors.ts';
 import { campaignLifecycle } from '../../domain/reprocessing.ts';
 import type { Actor } from '../../domain/roles.ts';
 import { recordAudit } from '../audit/record-audit.ts';
-import { bucketData, moveBucket } from './bucket-stage.ts';
+import { transitionBucket } from '../buckets/transition-bucket.ts';
 import { campaignView, findCampaign } from './campaigns.ts';
 import { cancelCampaignJobs } from './jobs-port.ts';
 import { inTransaction } from '../../db/transaction.ts';
@@ -30,8 +30,8 @@ export async function abortCampaign(deps: Deps, actor: Actor, ref: string, input
     if (r.count === 0) throw conflict(`campaign ${c.id} changed meanwhile`);
     const bucket = await tx.bucket.findUniqueOrThrow({ where: { id: c.bucketId } });
     if (bucket.stage === 'reprocessing') {
-      const data = { ...bucketData(bucket), failure: `reprocessing campaign ${c.id} aborted by ${actor.user}: ${reason}`, failedFrom: 'reprocessing' };
-      await moveBucket(deps, tx, { bucket: { ...bucket, data }, to: 'failed', actor, reason: `reprocessing campaign ${c.id} aborted: ${reason}`, at: now });
+      const data = { failure: `reprocessing campaign ${c.id} aborted by ${actor.user}: ${reason}`, failedFrom: 'reprocessing' };
+      await transitionBucket(deps, bucket, 'failed', actor, { reason: `reprocessing campaign ${c.id} aborted: ${reason}`, tx, required: true, data });
     }
     await recordAudit(tx, actor, {
       action: 'campaign.abort',

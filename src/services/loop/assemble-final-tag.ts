@@ -12,7 +12,8 @@ import type { Deps } from '../../deps.ts';
 import { bucketTagNames } from '../../config/globaltags-schema.ts';
 import { SYSTEM_ACTOR } from '../../domain/roles.ts';
 import { loopConfig } from './loop-config.ts';
-import { findBucket, loopData, moveBucket } from './bucket-stage.ts';
+import { findBucket, loopData } from '../buckets/bucket-data.ts';
+import { transitionBucket } from '../buckets/transition-bucket.ts';
 import { enqueueNotification } from './notify.ts';
 import { buildFinalTag } from './conditions-port.ts';
 import { inTransaction } from '../../db/transaction.ts';
@@ -48,14 +49,7 @@ export async function assembleFinalTag(deps: Deps, bucketRef: string): Promise<A
   const now = deps.clock.now();
   await inTransaction(deps, async (tx) => {
     const fresh = await tx.bucket.findUniqueOrThrow({ where: { id: bucket.id } });
-    await moveBucket(deps, tx, {
-      bucket: fresh,
-      to: 'awaiting_blessing',
-      actor: SYSTEM_ACTOR,
-      reason: `final tag ${names.final} assembled (${fixes.length} fix(es) over ${snapshot})`,
-      at: now,
-      loop: { finalTag: names.final, finalAssembledAt: now.toISOString(), problem: undefined },
-    });
+    await transitionBucket(deps, fresh, 'awaiting_blessing', SYSTEM_ACTOR, { reason: `final tag ${names.final} assembled (${fixes.length} fix(es) over ${snapshot})`, tx, required: true, progress: { area: 'loop', values: { finalTag: names.final, finalAssembledAt: now.toISOString(), problem: undefined } } });
     await tx.fixWindow.update({ where: { id: window.id }, data: { finalTag: names.final } });
     await enqueueNotification(tx, {
       key: `awaiting-blessing:${bucket.name}`,

@@ -12,7 +12,8 @@ import { selectRuns, type RunRequirements } from '../../domain/reprocessing.ts';
 import { SYSTEM_ACTOR, type Actor } from '../../domain/roles.ts';
 import { resolveTagChain } from '../../config/globaltags-schema.ts';
 import { recordAudit } from '../audit/record-audit.ts';
-import { findBucket, loopData, moveBucket } from './bucket-stage.ts';
+import { findBucket, loopData } from '../buckets/bucket-data.ts';
+import { transitionBucket } from '../buckets/transition-bucket.ts';
 import { loopConfig } from './loop-config.ts';
 import { enqueueNotification } from './notify.ts';
 import { publishTag } from './conditions-port.ts';
@@ -75,14 +76,7 @@ export async function blessBucket(
         createdBy: actor.user,
       },
     });
-    await moveBucket(deps, tx, {
-      bucket: fresh,
-      to: 'blessed',
-      actor,
-      reason: `final tag ${finalTag} blessed${input.comment ? `: ${input.comment}` : ''}`,
-      at: now,
-      loop: { blessedAt: now.toISOString(), blessedBy: actor.user, campaignId: c.id },
-    });
+    await transitionBucket(deps, fresh, 'blessed', actor, { reason: `final tag ${finalTag} blessed${input.comment ? `: ${input.comment}` : ''}`, tx, required: true, progress: { area: 'loop', values: { blessedAt: now.toISOString(), blessedBy: actor.user, campaignId: c.id } } });
     const selected = plan.filter((p) => p.selected).length;
     await recordAudit(tx, actor, {
       action: 'campaign.create',

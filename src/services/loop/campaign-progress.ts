@@ -9,7 +9,7 @@ import { campaignLifecycle, isFailingBeyond, settleCampaign } from '../../domain
 import { coerceError } from '../../domain/errors.ts';
 import { SYSTEM_ACTOR } from '../../domain/roles.ts';
 import { recordAudit } from '../audit/record-audit.ts';
-import { bucketData, moveBucket } from './bucket-stage.ts';
+import { transitionBucket } from '../buckets/transition-bucket.ts';
 import { campaignPlan, campaignProgress, findCampaign } from './campaigns.ts';
 import { loopConfig } from './loop-config.ts';
 import { enqueueNotification } from './notify.ts';
@@ -104,10 +104,10 @@ export async function trackCampaigns(deps: Deps): Promise<TrackResult> {
         const summary = `${progress.runs.done} run(s) done, ${progress.runs.failed} failed, ${progress.runs.skipped} skipped; ${progress.events.out} events`;
         if (fresh.stage === 'reprocessing') {
           if (next === 'finished') {
-            await moveBucket(deps, tx, { bucket: fresh, to: 'done', actor: SYSTEM_ACTOR, reason: `reprocessing campaign ${c.id} finished: ${summary}`, at: now });
+            await transitionBucket(deps, fresh, 'done', SYSTEM_ACTOR, { reason: `reprocessing campaign ${c.id} finished: ${summary}`, tx, required: true });
           } else {
-            const data = { ...bucketData(fresh), failure: `reprocessing campaign ${c.id} failed: ${summary}`, failedFrom: 'reprocessing' };
-            await moveBucket(deps, tx, { bucket: { ...fresh, data }, to: 'failed', actor: SYSTEM_ACTOR, reason: `reprocessing campaign ${c.id} failed: ${summary}`, at: now });
+            const data = { failure: `reprocessing campaign ${c.id} failed: ${summary}`, failedFrom: 'reprocessing' };
+            await transitionBucket(deps, fresh, 'failed', SYSTEM_ACTOR, { reason: `reprocessing campaign ${c.id} failed: ${summary}`, tx, required: true, data });
           }
         }
         await recordAudit(tx, SYSTEM_ACTOR, {

@@ -10,7 +10,8 @@ import { deadlineAfter } from '../../domain/fix-window.ts';
 import { coerceError } from '../../domain/errors.ts';
 import { SYSTEM_ACTOR } from '../../domain/roles.ts';
 import { recordAudit } from '../audit/record-audit.ts';
-import { moveBucket, recordLoopProgress } from './bucket-stage.ts';
+import { recordBucketProgress } from '../buckets/bucket-data.ts';
+import { transitionBucket } from '../buckets/transition-bucket.ts';
 import { loopConfig } from './loop-config.ts';
 import { enqueueNotification } from './notify.ts';
 import { phaseJobStates } from './jobs-port.ts';
@@ -47,14 +48,7 @@ export async function finishPromptProcessing(deps: Deps): Promise<FinishPromptRe
       await inTransaction(deps, async (tx) => {
         const locked = await tx.run.updateMany({ where: { bucketId: bucket.id, lockedAt: null }, data: { lockedAt: now } });
         await tx.fixWindow.create({ data: { bucketId: bucket.id, state: 'open', openedAt: now, deadline, initialDeadline: deadline } });
-        await moveBucket(deps, tx, {
-          bucket,
-          to: 'fix_window',
-          actor: SYSTEM_ACTOR,
-          reason: `prompt processing done (${succeeded} job(s) succeeded, ${failed} failed); fix window open until ${deadline.toISOString()}`,
-          at: now,
-          loop: { promptFinishedAt: now.toISOString(), lockedRuns: locked.count, fcsr, problem: undefined },
-        });
+        await transitionBucket(deps, bucket, 'fix_window', SYSTEM_ACTOR, { reason: `prompt processing done (${succeeded} job(s) succeeded, ${failed} failed); fix window open until ${deadline.toISOString()}`, tx, required: true, progress: { area: 'loop', values: { promptFinishedAt: now.toISOString(), lockedRuns: locked.count, fcsr, problem: undefined } } });
         await recordAudit(tx, SYSTEM_ACTOR, {
           action: 'window.open',
           targetType: 'bucket',
@@ -79,7 +73,7 @@ export async function finishPromptProcessing(deps: Deps): Promise<FinishPromptRe
       const err = coerceError(e);
       out.problems.push({ bucket: bucket.name, error: err.message });
       deps.logger.warn('prompt processing not finished', { bucket: bucket.name, error: err.message });
-      await recordLoopProgress(deps.prisma, bucket, { problem: `finish prompt processing: ${err.message}` }).catch(() => {});
+      await recordBucketProgress(deps.prisma, bucket, { area: 'loop', values: { problem: `finish prompt processing: ${err.message}` } }).catch(() => {});
     }
   }
   return out;

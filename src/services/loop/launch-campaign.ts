@@ -10,7 +10,7 @@ import { conflict, forbidden, ruleViolation } from '../../domain/errors.ts';
 import { campaignLifecycle } from '../../domain/reprocessing.ts';
 import type { Actor } from '../../domain/roles.ts';
 import { recordAudit } from '../audit/record-audit.ts';
-import { moveBucket } from './bucket-stage.ts';
+import { transitionBucket } from '../buckets/transition-bucket.ts';
 import { campaignView, findCampaign } from './campaigns.ts';
 import { planCampaignJobs } from './campaign-progress.ts';
 import { inTransaction } from '../../db/transaction.ts';
@@ -30,7 +30,7 @@ export async function launchCampaign(deps: Deps, actor: Actor, ref: string | num
       data: { state: 'launched', stateChangedAt: now, launchedAt: now, launchedBy: actor.user },
     });
     if (r.count === 0) throw conflict(`campaign ${c.id} was launched or aborted meanwhile`);
-    await moveBucket(deps, tx, { bucket, to: 'reprocessing', actor, reason: `reprocessing campaign ${c.id} launched with ${c.tagName}`, at: now });
+    await transitionBucket(deps, bucket, 'reprocessing', actor, { reason: `reprocessing campaign ${c.id} launched with ${c.tagName}`, tx, required: true });
     await recordAudit(tx, actor, {
       action: 'campaign.launch',
       targetType: 'campaign',

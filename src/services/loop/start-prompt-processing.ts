@@ -9,7 +9,8 @@ import type { Deps } from '../../deps.ts';
 import { resolveTagChain } from '../../config/globaltags-schema.ts';
 import { coerceError } from '../../domain/errors.ts';
 import { SYSTEM_ACTOR } from '../../domain/roles.ts';
-import { moveBucket, recordLoopProgress } from './bucket-stage.ts';
+import { recordBucketProgress } from '../buckets/bucket-data.ts';
+import { transitionBucket } from '../buckets/transition-bucket.ts';
 import { loopConfig } from './loop-config.ts';
 import { createPhaseJobs } from './jobs-port.ts';
 import { inTransaction } from '../../db/transaction.ts';
@@ -29,21 +30,14 @@ export async function startPromptProcessing(deps: Deps): Promise<StartPromptResu
       const jobs = await createPhaseJobs(deps, { phase: 'prompt', bucket, runs, tagChain });
       const now = deps.clock.now();
       await inTransaction(deps, (tx) =>
-        moveBucket(deps, tx, {
-          bucket,
-          to: 'prompt_processing',
-          actor: SYSTEM_ACTOR,
-          reason: `prompt processing with ${tagChain.join(' > ')}: ${jobs.total} mDST job(s) for ${runs.length} run(s)`,
-          at: now,
-          loop: { promptTag: tagChain[0], promptLocalDb: jobs.localdb, promptPlannedAt: now.toISOString(), problem: undefined },
-        }),
+        transitionBucket(deps, bucket, 'prompt_processing', SYSTEM_ACTOR, { reason: `prompt processing with ${tagChain.join(' > ')}: ${jobs.total} mDST job(s) for ${runs.length} run(s)`, tx, required: true, progress: { area: 'loop', values: { promptTag: tagChain[0], promptLocalDb: jobs.localdb, promptPlannedAt: now.toISOString(), problem: undefined } } }),
       );
       out.started.push({ bucket: bucket.name, jobs: jobs.total, tagChain });
     } catch (e) {
       const err = coerceError(e);
       out.problems.push({ bucket: bucket.name, error: err.message });
       deps.logger.warn('prompt processing not started', { bucket: bucket.name, error: err.message });
-      await recordLoopProgress(deps.prisma, bucket, { problem: `prompt processing: ${err.message}` }).catch(() => {});
+      await recordBucketProgress(deps.prisma, bucket, { area: 'loop', values: { problem: `prompt processing: ${err.message}` } }).catch(() => {});
     }
   }
   return out;

@@ -5,7 +5,7 @@ import type { Deps } from '../../deps.ts';
 import type { Db } from '../../db/transaction.ts';
 import { isAcceptingFixes, remainingMs } from '../../domain/fix-window.ts';
 import { notFound } from '../../domain/errors.ts';
-import { findBucket } from './bucket-stage.ts';
+import { findBucket } from '../buckets/bucket-data.ts';
 
 type WindowRow = NonNullable<Awaited<ReturnType<Db['fixWindow']['findUnique']>>>;
 type FixRow = Awaited<ReturnType<Db['fix']['findMany']>>[number];

@@ -6,6 +6,7 @@ import type { Deps } from '../../deps.ts';
 import { notFound, invalid } from '../../domain/errors.ts';
 import { stepCompleteness, type StepCompleteness } from '../../domain/completeness.ts';
 import { loadBucketUnits, productionSteps } from './bucket-units.ts';
+import { findBucket } from '../buckets/bucket-data.ts';
 
 export interface RunCompleteness {
   exp: number;
@@ -52,8 +53,7 @@ export interface BucketCompleteness {
 
 export async function bucketCompleteness(deps: Deps, name: string, step?: string): Promise<BucketCompleteness> {
   const steps = stepsFor(deps, step);
-  const b = await deps.prisma.bucket.findUnique({ where: { name } });
-  if (!b) throw notFound(`bucket ${name}`);
+  const b = await findBucket(deps.prisma, name);
   const wanted = step ? steps.filter((s) => s.name === step) : steps;
   const summary: Record<string, Record<string, number>> = Object.fromEntries(wanted.map((s) => [s.name, {}]));
   const incomplete: RunCompleteness[] = [];

@@ -3,8 +3,8 @@
  * out, failures by error class. One GROUP BY over the job table (index bucketId, step, state).
  */
 import type { Deps } from '../../deps.ts';
-import { notFound } from '../../domain/errors.ts';
 import { jobLifecycle, FINAL_JOB_STATES } from '../../domain/job-states.ts';
+import { findBucket } from '../buckets/bucket-data.ts';
 
 export interface StepProgress {
   step: string;
@@ -32,8 +32,7 @@ export interface BucketProgress {
 const pct = (n: number, total: number) => (total === 0 ? 0 : Math.round((1000 * n) / total) / 10);
 
 export async function bucketProgress(deps: Deps, name: string): Promise<BucketProgress> {
-  const b = await deps.prisma.bucket.findUnique({ where: { name } });
-  if (!b) throw notFound(`bucket ${name}`);
+  const b = await findBucket(deps.prisma, name);
   const rows = await deps.prisma.$queryRaw<Array<{ step: string; state: string; errorClass: string | null; n: number; ein: bigint | null; eout: bigint | null }>>`
     SELECT step, state, "errorClass", count(*)::int AS n, sum("eventsIn")::bigint AS ein, sum("eventsOut")::bigint AS eout
     FROM "Job" WHERE "bucketId" = ${b.id} GROUP BY step, state, "errorClass"`;

@@ -11,7 +11,7 @@ import type { Actor } from '../../domain/roles.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { calibrationSetup, definitionOf, loopTags } from '../calibration/calibration-config.ts';
 import { currentRunsOfBucket, ensureCalibrationRun } from '../calibration/calibration-runs.ts';
-import { moveBucket } from '../calibration/bucket-stage.ts';
+import { transitionBucket } from '../buckets/transition-bucket.ts';
 import { calibrationIsOver } from './submit-request.ts';
 import { toRequestView, type RequestView } from './request-view.ts';
 
@@ -67,7 +67,7 @@ export async function approveRequest(deps: Deps, actor: Actor, id: number, comme
       at: now,
     });
     if (bucket.stage === 'awaiting_approval') {
-      await moveBucket(deps, tx, { bucket, to: 'calibrating', reason: `request ${id} approved: ${req.calibration} runs again`, actor });
+      await transitionBucket(deps, bucket, 'calibrating', actor, { reason: `request ${id} approved: ${req.calibration} runs again`, tx, required: true });
     }
     return { request: updated, bucketName: bucket.name };
   });

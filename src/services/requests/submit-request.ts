@@ -10,6 +10,7 @@ import { assertDetectorScope, type Actor } from '../../domain/roles.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { calibrationSetup, definitionOf } from '../calibration/calibration-config.ts';
 import { toRequestView, type RequestView } from './request-view.ts';
+import { findBucket } from '../buckets/bucket-data.ts';
 
 export const SubmitRequestSchema = z
   .strictObject({
@@ -50,7 +51,7 @@ export async function submitRequest(deps: Deps, actor: Actor, raw: SubmitRequest
   const definition = definitionOf(calibrationSetup(deps.config), input.calibration);
   // Scope first: an expert for another detector learns nothing about buckets and changes nothing.
   assertDetectorScope(actor, definition.detector);
-  const bucket = await findBucket(deps, input);
+  const bucket = await findRequestBucket(deps, input);
   if (calibrationIsOver(bucket)) {
     throw ruleViolation(
       `bucket ${bucket.name} is ${bucket.stage}: its calibration is over; upload a fix during its fix window instead`,
@@ -91,10 +92,9 @@ export async function submitRequest(deps: Deps, actor: Actor, raw: SubmitRequest
   return toRequestView(row, bucket.name);
 }
 
-async function findBucket(deps: Deps, input: z.output<typeof SubmitRequestSchema>) {
+async function findRequestBucket(deps: Deps, input: z.output<typeof SubmitRequestSchema>) {
   if (input.bucket) {
-    const b = await deps.prisma.bucket.findUnique({ where: { name: input.bucket } });
-    if (!b) throw notFound(`bucket ${input.bucket}`);
+    const b = await findBucket(deps.prisma, input.bucket);
     if (input.firstRun !== undefined) assertInside(b, input.exp!, input.firstRun, input.lastRun!);
     return b;
   }
