@@ -13,6 +13,7 @@ import { registerBucketCommands } from './commands/buckets.ts';
 import { registerJobCommands } from './commands/jobs.ts';
 import { registerDemoCommands } from './commands/demo.ts';
 import { registerConditionsCommands } from './commands/conditions.ts';
+import { registerStatusCommands } from './commands/status.ts';
 // CLI-IMPORTS (keep this marker)
 
 export function buildProgram(): Command {
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerJobCommands(program);
   registerDemoCommands(program);
   registerConditionsCommands(program);
+  registerStatusCommands(program);
   // CLI-REGISTER (keep this marker)
   return program;
 }

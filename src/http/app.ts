@@ -10,6 +10,7 @@ import { errorMiddleware } from './errors.ts';
 import { registerAllRoutes } from './routes/index.ts';
 import type { RouteTools } from './route.ts';
 import { DomainError } from '../domain/errors.ts';
+import { dashboardRouter } from './dashboard.ts';
 
 export function makeApp(deps: Deps) {
   const app = express();
@@ -64,6 +65,7 @@ export function makeApp(deps: Deps) {
   });
   api.use((req, _res, next) => next(new DomainError('NOT_FOUND', `no endpoint ${req.method} ${req.baseUrl}${req.path}`)));
   app.use('/api/v1', api);
+  app.use(dashboardRouter());
   app.use((req, _res, next) => next(new DomainError('NOT_FOUND', `no endpoint ${req.method} ${req.path}`)));
   app.use(errorMiddleware(deps.logger));
   return app;

@@ -15,6 +15,7 @@ import { ConstantsCache } from '../lib/conditions.mjs';
 import { EXIT, InputError, UsageError } from '../lib/errors.mjs';
 import { FORMAT, readAsCdst, writeAtomic } from '../lib/fileio.mjs';
 import { EMPTY_DB, LocalDb } from '../lib/localdb.mjs';
+import { validationSvg } from '../lib/validation-plot.mjs';
 
 /** @param {string[]} argv */
 export async function run(argv) {
@@ -94,6 +95,7 @@ export async function run(argv) {
     ...(out.extra ?? {}),
   };
   writeAtomic(payloadFile, `${JSON.stringify(payload, null, 2)}\n`);
+  writeAtomic(join(outputDir, 'validation.svg'), validationSvg(`${algo.payload} — ${name}, iteration ${iteration}, exp ${exp} run ${firstRun}`, out.values, out.uncertainties));
   return finish(outcome, [{ name: algo.payload, file: payloadFile }], {
     nEvents,
     nUsed: out.nUsed,

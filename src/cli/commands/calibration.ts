@@ -38,6 +38,13 @@ function num(v: unknown, digits = 4): string {
   return typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toPrecision(digits)) : v === null || v === undefined ? '' : String(v);
 }
 
+/** The constants of a candidate (result.json metrics.values): one shown in full, more as a count and the first. */
+function valuesCell(values: Array<{ key: string; value: number; error: number | null }> | null | undefined): string {
+  if (!values || values.length === 0) return 'no values reported';
+  const one = (v: { key: string; value: number; error: number | null }) => `${num(v.value)}${v.error !== null ? ` ± ${num(v.error, 2)}` : ''}`;
+  return values.length === 1 ? one(values[0]) : `${values.length} values (${values[0].key} ${one(values[0])}, …)`;
+}
+
 function candidateRows(cs: any[]) {
   return cs.map((c) => ({
     id: c.id,
@@ -47,8 +54,7 @@ function candidateRows(cs: any[]) {
     iov: iov(c.iov),
     outcome: c.outcome,
     iter: c.iteration,
-    value: num(c.metrics?.value),
-    error: num(c.metrics?.uncertainty),
+    values: valuesCell(c.values),
     chi2ndf: num(c.metrics?.chi2ndf),
     change: c.metrics?.change !== undefined && c.metrics?.change !== null ? `${num(c.metrics.change)} ${c.metrics.changeUnit ?? ''}`.trim() : '',
     prev: c.previousRevision ?? '',

@@ -7,6 +7,11 @@ import { approvePayloads } from '../../services/calibration/approve-payloads.ts'
 import { rejectPayloads } from '../../services/calibration/reject-payloads.ts';
 import { DecidePayloadsSchema } from '../../services/calibration/decide-payloads.ts';
 import { CandidateViewSchema } from '../../services/calibration/candidate-view.ts';
+import { candidateComparison, candidateImage } from '../../services/calibration/candidate-comparison.ts';
+
+/** Strict id: digits only, no coercion of other shapes. */
+const CandidateId = z.strictObject({ id: z.string().regex(/^[1-9][0-9]{0,9}$/, 'a positive integer id').transform(Number) });
+const ImageParams = CandidateId.extend({ file: z.string().regex(/^[\w.-]+\.(png|svg|pdf)$/i, 'a PNG, SVG or PDF file name') });
 
 export function registerCalibrationPayloadRoutes(tools: RouteTools, deps: Deps): void {
   defineRoute(
@@ -21,6 +26,39 @@ export function registerCalibrationPayloadRoutes(tools: RouteTools, deps: Deps):
       response: z.array(CandidateViewSchema),
     },
     async ({ query }) => listCandidates(deps, query),
+  );
+  defineRoute(
+    tools,
+    {
+      method: 'get',
+      path: '/payload-candidates/:id/comparison',
+      tag: 'calibration',
+      summary: "A candidate's constants against the payload it replaces in the running tag and earlier buckets' approved values",
+      auth: 'authenticated',
+      params: CandidateId,
+    },
+    async ({ params }) => candidateComparison(deps, params.id),
+  );
+  defineRoute(
+    tools,
+    {
+      method: 'get',
+      path: '/payload-candidates/:id/images/:file',
+      tag: 'calibration',
+      summary: 'A validation image (PNG, SVG or PDF) the algorithm wrote into its output directory',
+      auth: 'authenticated',
+      params: ImageParams,
+    },
+    async ({ params, res }) => {
+      const image = await candidateImage(deps, params.id, params.file);
+      res.setHeader('content-type', image.contentType);
+      res.setHeader('content-length', String(image.size));
+      // an SVG from an output directory must not run script in the dashboard's origin
+      res.setHeader('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; sandbox");
+      res.setHeader('x-content-type-options', 'nosniff');
+      await new Promise<void>((resolve, reject) => res.sendFile(image.path, (e) => (e ? reject(e) : resolve())));
+      return undefined;
+    },
   );
   defineRoute(
     tools,

@@ -17,6 +17,7 @@ import { registerConditionsResolveRoutes } from './conditions-resolve.ts';
 import { registerProductionRunRoutes } from './production-runs.ts';
 import { registerProductionBucketRoutes } from './production-buckets.ts';
 import { registerProductionJobRoutes } from './production-jobs.ts';
+import { registerStatusRoutes } from './status.ts';
 // ROUTE-MODULES (keep this marker: areas add their import above and their call below)
 
 export function registerAllRoutes(tools: RouteTools, deps: Deps): void {
@@ -35,5 +36,6 @@ export function registerAllRoutes(tools: RouteTools, deps: Deps): void {
   registerProductionRunRoutes(tools, deps);
   registerProductionBucketRoutes(tools, deps);
   registerProductionJobRoutes(tools, deps);
+  registerStatusRoutes(tools, deps);
   // ROUTE-CALLS (keep this marker)
 }

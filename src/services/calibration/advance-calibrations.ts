@@ -175,7 +175,7 @@ async function stepCalibration(deps: Deps, setup: CalibrationSetup, bucket: Buck
     if (!definition) return finishWithout(deps, bucket, run, 'failed', `calibration ${run.calibration} is no longer configured`);
     const result: IterationResult = { outcome, payloads: asPayloads(it.payloads), metrics: asRecord(it.metrics) };
     try {
-      await collectOutputs(deps, { bucket, run, definition, iteration: it.iteration, result, outcome: decision.stage });
+      await collectOutputs(deps, { bucket, run, definition, iteration: it.iteration, result, outcome: decision.stage, outputDir: it.outputDir });
     } catch (e) {
       if (e instanceof DomainError && e.code === 'RULE_VIOLATION') return finishWithout(deps, bucket, run, 'failed', e.message);
       throw e;

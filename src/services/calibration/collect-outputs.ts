@@ -7,7 +7,7 @@
  *
  * Idempotent: identical payload bytes keep their revision, candidates are unique per (run, name, IoV start).
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { Deps } from '../../deps.ts';
 import { inTransaction } from '../../db/transaction.ts';
 import type { Prisma } from '../../db/generated/client.ts';
@@ -35,6 +35,17 @@ function readJson(path: string): Record<string, unknown> | null {
   }
 }
 
+/** PNG/SVG/PDF files the algorithm wrote next to its result (docs/contracts.md), by file name. */
+export const VALIDATION_IMAGE = /^[\w.-]+\.(png|svg|pdf)$/i;
+function validationImages(dir: string | null | undefined): string[] {
+  if (!dir) return [];
+  try {
+    return readdirSync(dir).filter((f) => VALIDATION_IMAGE.test(f)).sort();
+  } catch {
+    return [];
+  }
+}
+
 const numbers = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
 
 export async function collectOutputs(
@@ -46,6 +57,8 @@ export async function collectOutputs(
     iteration: number;
     result: IterationResult;
     outcome: 'converged' | 'stopped';
+    /** the iteration's output directory: validation images found there are attached to the candidates */
+    outputDir?: string | null;
   },
 ): Promise<{ candidates: number }> {
   const { bucket, run, definition, result } = input;
@@ -64,6 +77,7 @@ export async function collectOutputs(
   const metricRuns = Array.isArray(result.metrics.runs) ? (result.metrics.runs as unknown[]).filter((r): r is number => typeof r === 'number') : [];
   const inputRuns = Array.isArray(numbers(run.inputs).runs) ? (numbers(run.inputs).runs as number[]) : [];
   const iovs = planIovs(definition.iovGranularity, { exp: run.exp, firstRun: run.firstRun }, metricRuns.length ? metricRuns : inputRuns);
+  const images = validationImages(input.outputDir);
   const rows: Prisma.PayloadCandidateCreateManyInput[] = [];
   for (const p of result.payloads) {
     const stored = await conditions.uploadPayloadFile({ name: p.name, file: p.file, actor: SYSTEM_ACTOR });
@@ -92,6 +106,7 @@ export async function collectOutputs(
             ...result.metrics,
             changeVsRunning: { ...change, previousRevision: prev?.revision ?? null, previousTag: prev?.tag ?? null },
             stoppedAtBound: input.outcome === 'stopped',
+            validationImages: images,
             ...(iov.run !== undefined ? { run: iov.run } : {}),
           }),
         ),

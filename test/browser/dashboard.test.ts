@@ -1,0 +1,153 @@
+/**
+ * The dashboard in real Chromium over a real server and database: the calibration manager signs in, reads the
+ * overview, approves a bucket's payloads on the approval page and the bucket moves on (checked through the API); an
+ * expert sees no approve button and a forged approval is refused with 403; the fix-window countdown runs and the IoV
+ * plots draw one mark per IoV; no page logs a console error. Screenshots of every page go to .tmp/screenshots.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Page } from 'playwright-core';
+import { chromiumMissing, launchChromium, watchErrors } from './chromium.ts';
+import { dashboardWorld, type DashboardWorld } from './dashboard-fixture.ts';
+import { waitFor } from '../helpers/calibration-fixtures.ts';
+
+const missing = chromiumMissing();
+const SHOTS = resolve(import.meta.dirname, '../../.tmp/screenshots');
+let world: DashboardWorld;
+let browser: Awaited<ReturnType<typeof launchChromium>>;
+
+before(async () => {
+  if (missing) return;
+  mkdirSync(SHOTS, { recursive: true });
+  world = await dashboardWorld();
+  browser = await launchChromium();
+}, { timeout: 600_000 });
+after(async () => {
+  await browser?.close();
+  await world?.app.deps.executor.close();
+  await world?.app.close();
+});
+
+/** A page signed in with `token` (pasted into the sign-in form, as a person would) that records its errors. */
+async function signedIn(token: string | null): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.context.newPage();
+  const errors = watchErrors(page);
+  await page.goto(`${world.app.url}/`);
+  await page.waitForFunction(() => document.body.dataset.page === 'signin');
+  if (token) {
+    await page.fill('#token', token);
+    await page.click('#signin button');
+    await page.waitForSelector('#who:not([hidden])');
+  }
+  return { page, errors };
+}
+
+async function open(page: Page, hash: string, shot: string): Promise<void> {
+  await page.evaluate((h) => { location.hash = h; }, hash);
+  await page.waitForFunction((h) => location.hash === h && !!document.body.dataset.page, hash, { timeout: 20_000 });
+  await page.waitForLoadState('networkidle');
+  await page.screenshot({ path: join(SHOTS, `${shot}.png`), fullPage: true });
+}
+
+const svgMarks = (page: Page, selector: string) =>
+  page.$$eval(`${selector} svg path`, (paths) => paths.filter((p) => (p.getAttribute('d') ?? '').match(/^M[\d.\s-]+L[\d.\s-]+L[\d.\s-]+L[\d.\s-]+Z$/) && p.getAttribute('stroke') === '#fff').length);
+
+test('when the calibration manager signs in, then the overview lists the bucket to approve and its fix window', { skip: missing ?? false }, async () => {
+  const { page, errors } = await signedIn(world.tokens.manager);
+  await open(page, '#/overview', 'overview-calibration-manager');
+  assert.equal(await page.textContent('#who'), 'carla · calibration manager');
+  const approve = page.locator(`[data-testid=actions] li[data-kind=approve_payloads] a[href="#/approval/${world.approvalBucket}"]`);
+  assert.equal(await approve.count(), 1, 'the approval is on the to-do list');
+  assert.equal(await page.locator(`[data-testid=actions] li[data-kind=decide_fixes] a[href="#/windows/${world.windowBucket}"]`).count(), 1);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('when the manager approves every candidate on the approval page, then the bucket leaves awaiting_approval', { skip: missing ?? false }, async () => {
+  const { page, errors } = await signedIn(world.tokens.manager);
+  await open(page, `#/approval/${world.approvalBucket}`, 'approval');
+  const pending = (await world.app.as(world.tokens.manager).get('/payload-candidates', { params: { bucket: world.approvalBucket } })).data;
+  assert.ok(pending.length > 0);
+  assert.equal(await page.locator('[data-testid=candidate]').count(), pending.length);
+  const withValues = pending.filter((c: any) => c.values !== null).length;
+  assert.equal(await page.locator('[data-testid=no-values]').count(), pending.length - withValues);
+  await page.waitForFunction(() => document.querySelector('main')?.dataset.charts === 'done', null, { timeout: 30_000 });
+  assert.ok((await page.locator('.candidate .chart svg').count()) >= withValues, 'each candidate with values has its plots');
+  assert.ok((await page.locator('img.validation').count()) > 0, 'the validation images the algorithm wrote are shown');
+  await page.screenshot({ path: join(SHOTS, 'approval-plots.png'), fullPage: true });
+  await page.fill('#decision-comment', 'checked the ECL and CDC plots against the running tag');
+  await page.click('[data-testid=approve-all]');
+  await page.waitForSelector('.message.ok');
+  const after = (await world.app.as(world.tokens.manager).get('/payload-candidates', { params: { bucket: world.approvalBucket, state: 'approved' } })).data;
+  assert.equal(after.length, pending.length, 'every candidate approved through the page');
+  const stage = await waitFor('the bucket moves on', async () => {
+    await world.app.server.scheduler.runOnce('calibration-finalise');
+    const b = (await world.app.as(world.tokens.manager).get(`/buckets/${world.approvalBucket}`)).data;
+    return b.stage !== 'awaiting_approval' ? b.stage : undefined;
+  }, { timeoutMs: 60_000 });
+  assert.ok(['updating', 'snapshotted', 'prompt_processing'].includes(stage), `bucket moved on to ${stage}`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('when a detector expert opens the approval page, then no approve button shows and a forged approval gets 403', { skip: missing ?? false }, async () => {
+  const { page, errors } = await signedIn(world.tokens.expert);
+  await open(page, `#/approval/${world.approvalBucket}?state=all`, 'approval-as-expert');
+  assert.ok((await page.locator('[data-testid=candidate]').count()) > 0);
+  assert.equal(await page.locator('button:has-text("Approve")').count(), 0);
+  const forged = await page.evaluate(async (token) => {
+    const r = await fetch('/api/v1/payload-candidates/approve', { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ ids: [1] }) });
+    return r.status;
+  }, world.tokens.expert);
+  assert.equal(forged, 403);
+  assert.deepEqual(errors.filter((e) => !e.includes('403')), [], 'nothing but the forged request failed');
+  await open(page, '#/overview', 'overview-detector-expert');
+  assert.equal(await page.locator(`[data-testid=actions] li[data-kind=upload_fixes] a[href="#/windows/${world.windowBucket}"]`).count(), 1);
+  await page.close();
+});
+
+test('when the fix window page is open, then the countdown runs down to the stored deadline and each fix is one mark', { skip: missing ?? false }, async () => {
+  const { page, errors } = await signedIn(world.tokens.manager);
+  await open(page, `#/windows/${world.windowBucket}`, 'fix-window');
+  const first = await page.textContent('[data-testid=countdown]');
+  assert.match(first ?? '', /^1 d 5 h \d\d min \d\d s$/, 'about 30 h left');
+  await page.waitForFunction((t) => document.querySelector('[data-testid=countdown]')?.textContent !== t, first, { timeout: 5000 });
+  await page.waitForSelector('[data-testid=fix-iovs][data-marks]');
+  assert.equal(await svgMarks(page, '[data-testid=fix-iovs]'), world.expected.fixes);
+  assert.equal(await page.locator('[data-testid=manager-actions] button').count(), 2, 'extend and close');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('when anyone opens a tag without a token, then its IoV timeline draws one mark per IoV', { skip: missing ?? false }, async () => {
+  const { page, errors } = await signedIn(null);
+  await open(page, '#/tags', 'tags');
+  await open(page, `#/tags/${world.iovTag}`, 'tag-iov-timeline');
+  await page.waitForSelector('[data-testid=tag-iovs][data-marks]');
+  assert.equal(await svgMarks(page, '[data-testid=tag-iovs]'), world.expected.tagIovs);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('when each role walks every page, then every page renders its data without a console error', { skip: missing ?? false }, async () => {
+  const pages: Array<[string, string]> = [
+    ['#/overview', 'overview'],
+    [`#/buckets/${world.approvalBucket}`, 'bucket'],
+    [`#/windows`, 'windows'],
+    [`#/jobs?bucket=${world.approvalBucket}`, 'jobs'],
+    ['#/campaigns', 'campaigns'],
+    ['#/tags', 'tags'],
+  ];
+  for (const [role, token] of Object.entries(world.tokens)) {
+    const { page, errors } = await signedIn(token);
+    for (const [hash, name] of pages) await open(page, hash, `${name}-${role}`);
+    const job = (await world.app.as(token).get('/jobs', { params: { bucket: world.approvalBucket, limit: 1 } })).data.jobs[0];
+    await open(page, `#/jobs?bucket=${world.approvalBucket}&job=${job.id}`, `job-log-${role}`);
+    await page.waitForSelector('[data-testid=log]');
+    assert.equal(await page.locator('.message.error').count(), 0, `${role}: no page showed an error`);
+    assert.deepEqual(errors, [], `${role}: no console error`);
+    await page.close();
+  }
+});
