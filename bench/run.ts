@@ -6,6 +6,7 @@ const benches: Record<string, () => Promise<{ main: (args: string[]) => Promise<
   conditions: () => import('./conditions.ts'),
   jobs: () => import('./jobs.ts'),
   slurm: () => import('./slurm-jobs.ts'),
+  dashboard: () => import('./dashboard.ts'),
 };
 
 const argv = process.argv.slice(2);

@@ -51,8 +51,9 @@ async function open(page: Page, hash: string, shot: string): Promise<void> {
   await page.screenshot({ path: join(SHOTS, `${shot}.png`), fullPage: true });
 }
 
+/** IoV bars as drawn: the rectangles (closed four-sided paths, white outline) of the chart's SVG. */
 const svgMarks = (page: Page, selector: string) =>
-  page.$$eval(`${selector} svg path`, (paths) => paths.filter((p) => (p.getAttribute('d') ?? '').match(/^M[\d.\s-]+L[\d.\s-]+L[\d.\s-]+L[\d.\s-]+Z$/) && p.getAttribute('stroke') === '#fff').length);
+  page.$$eval(`${selector} svg path`, (paths) => paths.filter((p) => /^M[\d.]+ [\d.]+(l-?[\d.]+ -?[\d.]+){3}Z$/.test(p.getAttribute('d') ?? '') && p.getAttribute('stroke') === '#ffffff').length);
 
 test('when the calibration manager signs in, then the overview lists the bucket to approve and its fix window', { skip: missing ?? false }, async () => {
   const { page, errors } = await signedIn(world.tokens.manager);
@@ -80,6 +81,7 @@ test('when the manager approves every candidate on the approval page, then the b
   await page.fill('#decision-comment', 'checked the ECL and CDC plots against the running tag');
   await page.click('[data-testid=approve-all]');
   await page.waitForSelector('.message.ok');
+  assert.match((await page.textContent('.message.ok')) ?? '', new RegExp(`^${pending.length} candidate\\(s\\) approved`));
   const after = (await world.app.as(world.tokens.manager).get('/payload-candidates', { params: { bucket: world.approvalBucket, state: 'approved' } })).data;
   assert.equal(after.length, pending.length, 'every candidate approved through the page');
   const stage = await waitFor('the bucket moves on', async () => {

@@ -24,6 +24,8 @@ const ROUTES = [
 
 const main = document.getElementById('app');
 let generation = 0;
+/** A confirmation shown on top of the next render (an action's page re-renders with the new state). */
+let flashed = null;
 
 async function whoami() {
   if (!session.token) return null;
@@ -54,6 +56,8 @@ async function route() {
   renderHeader();
   const found = ROUTES.map(([re, page, needsToken]) => [path.match(re), page, needsToken]).find(([m]) => m);
   main.replaceChildren();
+  if (flashed) main.append(message(flashed, 'ok'));
+  flashed = null;
   if (!found) {
     main.append(h('h1', {}, 'Not found'), h('p', {}, 'No page at ', path, '. ', h('a', { href: '#/overview' }, 'Overview')));
     document.body.dataset.page = 'not-found';
@@ -65,7 +69,7 @@ async function route() {
     document.body.dataset.page = 'signin';
     return;
   }
-  const ctx = { params: m.slice(1).map(decodeURIComponent), query: new URLSearchParams(qs ?? ''), stale: () => mine !== generation, rerender: route };
+  const ctx = { params: m.slice(1).map(decodeURIComponent), query: new URLSearchParams(qs ?? ''), stale: () => mine !== generation, rerender: route, flash: (text) => { flashed = text; } };
   try {
     await page(main, ctx);
   } catch (e) {

@@ -19,7 +19,7 @@ export async function approvalPage(main, ctx) {
     try {
       const body = { ids, ...(comment.value.trim() ? { comment: comment.value.trim() } : {}) };
       const done = await api(`/payload-candidates/${decision}`, { method: 'POST', body });
-      out.replaceChildren(message(`${done.length} candidate(s) ${decision === 'approve' ? 'approved' : 'rejected'}`, 'ok'));
+      ctx.flash(`${done.length} candidate(s) ${decision === 'approve' ? 'approved' : 'rejected'}`);
       await ctx.rerender();
     } catch (e) {
       out.replaceChildren(message(e.message));
