@@ -1,7 +1,7 @@
 /**
  * The world the dashboard's browser tests look at: one bucket calibrated by the real machinery (toolkit jobs as child
  * processes) and waiting for payload approval; one bucket in its fix window with three fixes uploaded by the ECL
- * expert; a tag with five IoVs over two payload names; tokens for each role.
+ * expert; a blessed bucket whose reprocessing campaign waits to be launched; a tag with five IoVs over two payload names; tokens for each role.
  */
 import { Readable } from 'node:stream';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
@@ -17,6 +17,8 @@ export interface DashboardWorld {
   app: TestApp;
   approvalBucket: string;
   windowBucket: string;
+  /** blessed, its reprocessing campaign created and waiting for the data-production manager */
+  campaignBucket: string;
   iovTag: string;
   tokens: { manager: string; expert: string; production: string };
   /** marks each plot must draw */
@@ -43,6 +45,10 @@ export async function dashboardWorld(): Promise<DashboardWorld> {
     await uploadFix(app.deps, erik, { bucket: w.name, name: 'ECLCrystalEnergyScale', iov: { firstExp: 12, firstRun: first, finalExp: 12, finalRun: last }, reason: `gain drift in runs ${first}-${last}`, content: Buffer.from(`{"values":{"g0":${1 + first / 1000}}}`) });
   }
 
+  const blessed = await seedBucket(app.deps.prisma, { seq: 3, firstRun: 30, lastRun: 35, stage: 'blessed' });
+  const runPlan = Array.from({ length: 6 }, (_, i) => ({ exp: 12, run: 30 + i, selected: i !== 2, reason: i === 2 ? 'cdc bad' : 'physics, good' }));
+  await app.deps.prisma.reprocessingCampaign.create({ data: { bucketId: blessed.id, tagName: 'data_final_e12_bucket3', tagChain: ['data_final_e12_bucket3'], state: 'created', createdBy: 'carla', runPlan } });
+
   const iovTag = 'dashboard_iov_example';
   await ensureTag(app.deps, SYSTEM_ACTOR, { name: iovTag, type: 'release', description: 'two payload names, five IoVs' });
   const iovs: Array<[string, number, number]> = [['BeamSpot', 1, 10], ['BeamSpot', 11, 20], ['BeamSpot', 21, -1], ['SVDTimeShift', 1, 15], ['SVDTimeShift', 16, 30]];
@@ -50,5 +56,5 @@ export async function dashboardWorld(): Promise<DashboardWorld> {
     const p = await uploadPayload(app.deps, SYSTEM_ACTOR, { name, source: Readable.from([Buffer.from(`{"values":{"x":${first}}}`)]) });
     await addIov(app.deps, SYSTEM_ACTOR, { tag: iovTag, payload: { name: p.name, revision: p.revision }, iov: { firstExp: 12, firstRun: first, finalExp: last === -1 ? -1 : 12, finalRun: last } });
   }
-  return { app, approvalBucket, windowBucket: w.name, iovTag, tokens, expected: { fixes: fixes.length, tagIovs: iovs.length } };
+  return { app, approvalBucket, windowBucket: w.name, campaignBucket: blessed.name, iovTag, tokens, expected: { fixes: fixes.length, tagIovs: iovs.length } };
 }

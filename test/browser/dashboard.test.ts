@@ -77,7 +77,7 @@ test('when the manager approves every candidate on the approval page, then the b
   await page.waitForFunction(() => document.querySelector('main')?.dataset.charts === 'done', null, { timeout: 30_000 });
   assert.ok((await page.locator('.candidate .chart svg').count()) >= withValues, 'each candidate with values has its plots');
   assert.ok((await page.locator('img.validation').count()) > 0, 'the validation images the algorithm wrote are shown');
-  await page.screenshot({ path: join(SHOTS, 'approval-plots.png'), fullPage: true });
+  await page.screenshot({ path: join(SHOTS, 'approval-plots.png') });
   await page.fill('#decision-comment', 'checked the ECL and CDC plots against the running tag');
   await page.click('[data-testid=approve-all]');
   await page.waitForSelector('.message.ok');
@@ -131,6 +131,20 @@ test('when anyone opens a tag without a token, then its IoV timeline draws one m
   assert.equal(await svgMarks(page, '[data-testid=tag-iovs]'), world.expected.tagIovs);
   assert.deepEqual(errors, []);
   await page.close();
+});
+
+test('when the data-production manager opens the campaigns, then only they see launch and abort, and the run plan is reported', { skip: missing ?? false }, async () => {
+  for (const [role, buttons] of [['production', 2], ['manager', 0]] as const) {
+    const { page, errors } = await signedIn(world.tokens[role]);
+    await open(page, '#/campaigns', `campaigns-${role}`);
+    const card = page.locator('[data-campaign]');
+    assert.equal(await card.count(), 1);
+    assert.equal(await card.locator('button').count(), buttons, `${role}: launch and abort only for the data-production manager`);
+    await page.waitForSelector('[data-campaign] details summary');
+    assert.match((await page.textContent('[data-campaign] details summary')) ?? '', /pending 5, skipped 1/);
+    assert.deepEqual(errors, []);
+    await page.close();
+  }
 });
 
 test('when each role walks every page, then every page renders its data without a console error', { skip: missing ?? false }, async () => {

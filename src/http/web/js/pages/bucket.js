@@ -68,7 +68,8 @@ function actionsFor(b, ctx) {
 
 async function stageChart(b) {
   const moves = b.history.filter((e) => e.action.startsWith('bucket.'));
-  const points = moves.map((e) => [e.at, (e.summary.match(/→\s*(\w+)/) ?? e.summary.match(/to (\w+)/) ?? [null, e.action.replace('bucket.', '')])[1]]);
+  const entered = (e) => (e.action === 'bucket.create' ? 'open' : (e.summary.match(/→\s*(\w+)/) ?? [null, e.action.replace('bucket.', '')])[1]);
+  const points = moves.map((e) => [e.at, entered(e)]);
   if (!points.length) points.push([b.stageChangedAt, b.stage]);
   return chart(document.getElementById('stage-chart'), {
     grid: { left: 130, right: 24, top: 10, bottom: 30 },
@@ -82,7 +83,7 @@ async function stageChart(b) {
 function renderProduction(el, progress, name) {
   const rows = progress.steps;
   el.replaceChildren(h('h2', {}, 'Production progress per step'),
-    rows.length ? h('div', { class: 'chart small', id: 'progress-chart' }) : null,
+    rows.length ? h('div', { class: 'chart small', id: 'progress-chart' }) : '',
     table(rows, [
       { label: 'step', cell: (s) => link(`#/jobs?bucket=${name}&step=${s.step}`, s.step) },
       { label: 'jobs', cell: (s) => String(s.total) },
@@ -152,7 +153,7 @@ function renderCompleteness(el, comp) {
       .map((r) => ({ ...r, steps: r.steps.filter((s) => !stepSel.value || s.step === stepSel.value) }))
       .filter((r) => r.steps.length && (!q || `${r.exp},${r.run} ${JSON.stringify(r.steps)}`.toLowerCase().includes(q)));
     offset = Math.min(offset, Math.max(0, rows.length - 1));
-    list.replaceChildren(
+    list.replaceChildren(...[
       h('p', { class: 'muted' }, `${rows.length} of ${comp.runs} runs incomplete`),
       table(rows.slice(offset, offset + PAGE), [
         { label: 'run', cell: (r) => `${r.exp},${r.run}` },
@@ -163,7 +164,7 @@ function renderCompleteness(el, comp) {
       rows.length > PAGE ? h('div', { class: 'pager' },
         h('button', { type: 'button', disabled: offset === 0, onclick: () => { offset = Math.max(0, offset - PAGE); render(); } }, '‹ previous'),
         h('span', { class: 'muted' }, `${offset + 1}–${Math.min(rows.length, offset + PAGE)}`),
-        h('button', { type: 'button', disabled: offset + PAGE >= rows.length, onclick: () => { offset += PAGE; render(); } }, 'next ›')) : null);
+        h('button', { type: 'button', disabled: offset + PAGE >= rows.length, onclick: () => { offset += PAGE; render(); } }, 'next ›')) : null].filter(Boolean));
   };
   stepSel.addEventListener('change', () => { offset = 0; render(); });
   text.addEventListener('input', () => { offset = 0; render(); });
