@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { chromiumMissing, launchChromium, watchErrors } from './chromium.ts';
 import { dashboardWorld, type DashboardWorld } from './dashboard-fixture.ts';
-import { waitFor } from '../helpers/calibration-fixtures.ts';
+import { calibrateUntil, produceBucket, waitFor } from '../helpers/calibration-fixtures.ts';
 
 const missing = chromiumMissing();
 const SHOTS = resolve(import.meta.dirname, '../../.tmp/screenshots');
@@ -90,6 +90,28 @@ test('when the manager approves every candidate on the approval page, then the b
     return b.stage !== 'awaiting_approval' ? b.stage : undefined;
   }, { timeoutMs: 60_000 });
   assert.ok(['updating', 'snapshotted', 'prompt_processing'].includes(stage), `bucket moved on to ${stage}`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('when the next bucket is calibrated, then each candidate is plotted against the running tag and the approved bucket before it', { skip: missing ?? false, timeout: 600_000 }, async () => {
+  const { app } = world;
+  await waitFor('the approved bucket is in the running tag', async () => {
+    await app.server.scheduler.runOnce('calibration-finalise');
+    const b = (await app.as(world.tokens.manager).get(`/buckets/${world.approvalBucket}`)).data;
+    return ['snapshotted', 'prompt_processing'].includes(b.stage) ? b.stage : undefined;
+  }, { timeoutMs: 60_000 });
+  const next = await produceBucket(app.deps, app.server.scheduler, { dir: app.home, firstRun: 5, lastRun: 8, eventsPerFile: 4000, seed: 6 });
+  assert.equal(await calibrateUntil(app.deps, app.server.scheduler, next, ['awaiting_approval', 'failed']), 'awaiting_approval');
+  const ecl = (await app.as(world.tokens.manager).get('/payload-candidates', { params: { bucket: next, calibration: 'ecl_energy' } })).data[0];
+  assert.ok(ecl.previousRevision !== null, 'the ECL candidate replaces the approved payload in the running tag');
+  const { page, errors } = await signedIn(world.tokens.manager);
+  await open(page, `#/approval/${next}`, 'approval-second-bucket');
+  await page.waitForFunction(() => document.querySelector('main')?.dataset.charts === 'done', null, { timeout: 30_000 });
+  const legend = (await page.textContent(`[data-candidate="${ecl.id}"] .chart`)) ?? '';
+  assert.match(legend, new RegExp(`running tag \\(rev ${ecl.previousRevision}\\)`));
+  assert.match(legend, new RegExp(`${world.approvalBucket} \\(rev ${ecl.previousRevision}\\)`), 'the first bucket\'s approved values are drawn');
+  await page.locator(`[data-candidate="${ecl.id}"]`).screenshot({ path: join(SHOTS, 'approval-candidate-vs-running.png') });
   assert.deepEqual(errors, []);
   await page.close();
 });

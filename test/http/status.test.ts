@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { seedBucket } from '../helpers/loop-fixtures.ts';
 import { ROOT } from '../helpers/calibration-fixtures.ts';
+import { StatusViewSchema } from '../../src/services/status/build-status.ts';
 
 let app: TestApp;
 const tokens: Record<string, string> = {};
@@ -54,6 +55,7 @@ test('when the calibration manager asks, then approvals, the request, the fix to
   const r = await app.as(tokens.manager).get('/status');
   assert.equal(r.status, 200, JSON.stringify(r.data));
   assert.equal(r.data.role, 'calibration_manager');
+  StatusViewSchema.parse(r.data); // the documented shape is the served one
   assert.deepEqual(kinds(r.data), ['approve_payloads:e12_bucket1', 'decide_fixes:e12_bucket2', 'decide_request:e12_bucket1', 'recover_bucket:e12_bucket3']);
   const byName = Object.fromEntries(r.data.buckets.map((b: any) => [b.name, b]));
   assert.deepEqual(Object.keys(byName), ['e12_bucket1', 'e12_bucket2', 'e12_bucket3', 'e12_bucket4'], 'done buckets are history');

@@ -7,7 +7,7 @@ import { approvePayloads } from '../../services/calibration/approve-payloads.ts'
 import { rejectPayloads } from '../../services/calibration/reject-payloads.ts';
 import { DecidePayloadsSchema } from '../../services/calibration/decide-payloads.ts';
 import { CandidateViewSchema } from '../../services/calibration/candidate-view.ts';
-import { candidateComparison, candidateImage } from '../../services/calibration/candidate-comparison.ts';
+import { CandidateComparisonSchema, candidateComparison, candidateImage } from '../../services/calibration/candidate-comparison.ts';
 
 /** Strict id: digits only, no coercion of other shapes. */
 const CandidateId = z.strictObject({ id: z.string().regex(/^[1-9][0-9]{0,9}$/, 'a positive integer id').transform(Number) });
@@ -36,6 +36,7 @@ export function registerCalibrationPayloadRoutes(tools: RouteTools, deps: Deps):
       summary: "A candidate's constants against the payload it replaces in the running tag and earlier buckets' approved values",
       auth: 'authenticated',
       params: CandidateId,
+      response: CandidateComparisonSchema,
     },
     async ({ params }) => candidateComparison(deps, params.id),
   );

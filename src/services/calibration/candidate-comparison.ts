@@ -4,6 +4,7 @@
  * approved candidates of earlier buckets (the trend). Also serves the candidate's validation images.
  */
 import { readFileSync, statSync } from 'node:fs';
+import { z } from 'zod';
 import { join } from 'node:path';
 import type { Deps } from '../../deps.ts';
 import { notFound } from '../../domain/errors.ts';
@@ -71,3 +72,14 @@ export async function candidateImage(deps: Deps, id: number, file: string): Prom
   }
   return { path, contentType: CONTENT_TYPES[file.split('.').pop()!.toLowerCase()], size };
 }
+
+const ValuesSchema = z.array(z.object({ key: z.string(), value: z.number(), error: z.number().nullable() })).nullable();
+/** The answer of GET /payload-candidates/:id/comparison (documented in the OpenAPI document). */
+export const CandidateComparisonSchema = z.object({
+  id: z.number(),
+  name: z.string(),
+  revision: z.number(),
+  values: ValuesSchema,
+  running: z.object({ revision: z.number(), values: ValuesSchema }).nullable().describe('the payload this candidate replaces in the running tag'),
+  previousBuckets: z.array(z.object({ bucket: z.string(), revision: z.number(), firstRun: z.tuple([z.number(), z.number()]), values: ValuesSchema })).describe('approved candidates of the same calibration and payload in earlier buckets, oldest first'),
+});

@@ -123,3 +123,21 @@ export async function buildStatus(deps: Deps, actor: Actor | undefined, q: Statu
   };
 }
 export type StatusView = Awaited<ReturnType<typeof buildStatus>>;
+
+const Iso = z.string().describe('ISO 8601 time');
+/** The answer of GET /status (documented in the OpenAPI document). */
+export const StatusViewSchema = z.object({
+  generatedAt: Iso,
+  role: z.string(),
+  detectors: z.array(z.string()).nullable(),
+  actions: z.array(z.object({ role: z.string(), kind: z.string(), bucket: z.string().nullable(), detector: z.string().optional(), count: z.number(), title: z.string(), link: z.string(), deadline: Iso.optional() })),
+  buckets: z.array(z.object({
+    name: z.string(), exp: z.number(), runs: z.object({ firstRun: z.number(), lastRun: z.number().nullable() }), stage: z.string(), since: Iso,
+    waitsFor: z.string(), waitsOn: z.string(), failure: z.string().nullable(), deadline: Iso.nullable(), secondsToDeadline: z.number().nullable(),
+    failedJobs: z.record(z.string(), z.number()), flaggedRuns: z.number(), pendingCandidates: z.number(), pendingFixes: z.number(),
+  })),
+  requests: z.array(z.object({ id: z.number(), calibration: z.string(), detector: z.string(), bucket: z.string().nullable(), submittedBy: z.string(), reason: z.string() })),
+  windows: z.array(z.object({ bucket: z.string(), deadline: Iso, secondsToDeadline: z.number(), pendingFixes: z.number() })),
+  campaignsReady: z.array(z.object({ id: z.number(), bucket: z.string().nullable(), tag: z.string() })),
+  calibrations: z.array(z.object({ id: z.number(), bucket: z.string().nullable(), calibration: z.string(), detector: z.string(), state: z.string(), message: z.string().nullable(), at: Iso })),
+});

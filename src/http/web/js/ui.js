@@ -1,4 +1,5 @@
 // Small DOM helpers shared by the pages, and the chart loader (Apache ECharts from node_modules, loaded on demand).
+import { api } from './api.js';
 
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
@@ -115,5 +116,21 @@ export function iovTimelineOption({ iovs, rows, min, max, openEnd, colorOf }) {
         return { type: 'rect', shape: { x: a[0], y: a[1] - height / 2, width: Math.max(2, b[0] - a[0]), height }, style: { fill: api.visual('color'), stroke: '#ffffff', lineWidth: 1 }, name: 'iov' };
       },
     }],
+  };
+}
+
+/**
+ * The one way a page posts an action: POST, then re-render the page with the new state (and okText on top), or show
+ * the server's refusal in `out`. The server decides; the page only reflects it.
+ */
+export function poster(ctx, out) {
+  return async (path, body, okText) => {
+    try {
+      await api(path, { method: 'POST', body });
+      if (okText) ctx.flash(okText);
+      await ctx.rerender();
+    } catch (e) {
+      out.replaceChildren(message(e.message));
+    }
   };
 }

@@ -129,8 +129,8 @@ function valuesOption(cmp) {
   cmp.previousBuckets.slice(-3).forEach((p, i) => series.push(...pointsWithErrors(`${p.bucket} (rev ${p.revision})`, keys, p.values, PALETTE[i], 'triangle')));
   return {
     title: { text: `${cmp.name}: constants with errors`, textStyle: { fontSize: 13 } },
-    legend: { top: 22, data: [...new Set(series.map((s) => s.name))] },
-    grid: { left: 70, right: 20, top: 60, bottom: 60 },
+    legend: { top: 30, data: [...new Set(series.map((s) => s.name))] },
+    grid: { left: 70, right: 20, top: 70, bottom: 60 },
     tooltip: { trigger: 'item', formatter: (p) => `${p.seriesName}<br>${keys[p.value[0]]}: ${num(p.value[1])} ± ${num(p.value[2], 2)}` },
     xAxis: { type: 'category', data: keys, axisLabel: { rotate: keys.length > 8 ? 45 : 0 } },
     yAxis: { type: 'value', scale: true },

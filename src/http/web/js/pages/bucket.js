@@ -1,7 +1,7 @@
 // One bucket: stage timeline (who/when from the audit trail), production progress per step, completeness per run,
 // calibrations with each iteration's outcome, links to job logs; the manager's actions for its stage.
 import { api, session } from '../api.js';
-import { h, link, stage, table, fmtTime, num, chart, message } from '../ui.js';
+import { h, link, stage, table, fmtTime, num, chart, message, poster } from '../ui.js';
 
 const STATE_COLORS = { succeeded: '#1a7f37', running: '#1f6feb', submitted: '#79c0ff', created: '#d0d7de', held: '#9a6700', failed: '#b42318', cancelled: '#8c959f' };
 
@@ -46,21 +46,16 @@ const kpi = (label, value) => h('div', { class: 'kpi' }, h('span', { class: 'mut
 function actionsFor(b, ctx) {
   const box = h('div', { class: 'actions' });
   const out = h('div');
-  const post = async (path, body) => {
-    try {
-      await api(path, { method: 'POST', body });
-      await ctx.rerender();
-    } catch (e) { out.replaceChildren(message(e.message)); }
-  };
+  const post = poster(ctx, out);
   if (b.stage === 'awaiting_approval') box.append(link(`#/approval/${b.name}`, 'Payload approval →'));
   if (['fix_window', 'awaiting_blessing', 'blessed', 'reprocessing', 'done'].includes(b.stage)) box.append(link(`#/windows/${b.name}`, 'Fix window →'));
   if (b.stage === 'awaiting_blessing' && session.can('calibration_manager')) {
     const comment = h('input', { placeholder: 'comment', size: 40 });
-    box.append(comment, h('button', { class: 'primary', type: 'button', onclick: () => post(`/buckets/${b.name}/bless`, comment.value ? { comment: comment.value } : {}) }, 'Bless the final tag'));
+    box.append(comment, h('button', { class: 'primary', type: 'button', onclick: () => post(`/buckets/${b.name}/bless`, comment.value ? { comment: comment.value } : {}, `${b.name} blessed`) }, 'Bless the final tag'));
   }
   if (b.stage === 'failed' && session.can('calibration_manager', 'data_production_manager')) {
     const reason = h('input', { placeholder: 'reason (required)', size: 40 });
-    box.append(h('span', { class: 'bad' }, String(b.data?.failure ?? 'failed')), reason, h('button', { type: 'button', onclick: () => post(`/buckets/${b.name}/recover`, { reason: reason.value }) }, 'Recover'));
+    box.append(h('span', { class: 'bad' }, String(b.data?.failure ?? 'failed')), reason, h('button', { type: 'button', onclick: () => post(`/buckets/${b.name}/recover`, { reason: reason.value }, `${b.name} recovered`) }, 'Recover'));
   }
   box.append(link(`#/jobs?bucket=${b.name}`, 'Jobs →'));
   return h('div', {}, box, out);

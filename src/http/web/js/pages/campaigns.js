@@ -1,6 +1,6 @@
 // Reprocessing campaigns: progress per run, launch/abort for the data-production manager, the report.
 import { api, session } from '../api.js';
-import { h, link, table, fmtTime, chart, message } from '../ui.js';
+import { h, link, table, fmtTime, chart, message, poster } from '../ui.js';
 
 const kv = (o) => (o && typeof o === 'object' ? Object.entries(o).map(([k, v]) => `${k} ${typeof v === 'object' ? JSON.stringify(v) : v}`).join(', ') : String(o ?? ''));
 const STATUS_COLORS = { done: '#1a7f37', failed: '#b42318', pending: '#d0d7de', skipped: '#8c959f' };
@@ -10,12 +10,7 @@ export async function campaignsPage(main, ctx) {
   if (ctx.stale()) return;
   const dpm = session.can('data_production_manager');
   const out = h('div');
-  const act = async (path, body) => {
-    try {
-      await api(path, { method: 'POST', body });
-      await ctx.rerender();
-    } catch (e) { out.replaceChildren(message(e.message)); }
-  };
+  const act = poster(ctx, out);
   main.append(h('h1', {}, `Reprocessing campaigns (${campaigns.length})`), out);
   if (!campaigns.length) main.append(h('p', { class: 'muted' }, 'No campaign yet: one is created when the calibration manager blesses a bucket.'));
   for (const c of campaigns) {

@@ -1,6 +1,6 @@
 // "What needs me now": GET /status narrowed to the signed-in role (the same service as `calibloop status`).
 import { api, session } from '../api.js';
-import { h, link, stage, table, fmtTime, fmtDuration, chart, message } from '../ui.js';
+import { h, link, stage, table, fmtTime, fmtDuration, chart, poster } from '../ui.js';
 import { startCountdowns, setServerNow } from './countdown.js';
 
 export async function overviewPage(main, ctx) {
@@ -79,14 +79,10 @@ function requestsCard(status, ctx) {
   const manager = session.can('calibration_manager');
   const card = h('section', { class: 'card', 'data-testid': 'requests' }, h('h2', {}, `Algorithm requests waiting for a decision (${status.requests.length})`));
   const out = h('div');
-  const decide = async (r, decision) => {
+  const post = poster(ctx, out);
+  const decide = (r, decision) => {
     const comment = card.querySelector(`textarea[data-request="${r.id}"]`)?.value.trim();
-    try {
-      await api(`/requests/${r.id}/${decision}`, { method: 'POST', body: comment ? { comment } : {} });
-      await ctx.rerender();
-    } catch (e) {
-      out.replaceChildren(message(e.message));
-    }
+    return post(`/requests/${r.id}/${decision}`, comment ? { comment } : {}, `request #${r.id} ${decision === 'approve' ? 'approved' : 'rejected'}`);
   };
   card.append(out, table(status.requests, [
     { label: '#', cell: (r) => String(r.id) },

@@ -1,7 +1,7 @@
 // Fix windows: the list, and one window with its countdown to the stored deadline, the fixes' IoVs drawn against the
 // bucket's run range, the manager's decisions (approve/reject/extend/close) and the experts' upload.
 import { api, session } from '../api.js';
-import { h, link, stage, table, fmtTime, fmtDuration, chart, message, iovTimelineOption, runKey } from '../ui.js';
+import { h, link, stage, table, fmtTime, fmtDuration, chart, poster, iovTimelineOption, runKey } from '../ui.js';
 import { startCountdowns, setServerNow } from './countdown.js';
 
 export async function windowsPage(main, ctx) {
@@ -28,12 +28,7 @@ export async function windowPage(main, ctx) {
   const manager = session.can('calibration_manager');
   const expert = session.who.role === 'detector_expert';
   const out = h('div');
-  const act = async (path, body) => {
-    try {
-      await api(path, { method: 'POST', body });
-      await ctx.rerender();
-    } catch (e) { out.replaceChildren(message(e.message)); }
-  };
+  const act = poster(ctx, out);
   main.append(h('h1', {}, 'Fix window — ', link(`#/buckets/${w.bucket}`, w.bucket), ' ', stage(w.bucketStage)),
     h('section', { class: 'card' },
       w.state === 'open'
