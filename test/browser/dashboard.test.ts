@@ -145,6 +145,28 @@ test('when the fix window page is open, then the countdown runs down to the stor
   await page.close();
 });
 
+test('when the ECL expert uploads a fix from the fix window page, then it waits for the manager as a fourth IoV', { skip: missing ?? false }, async () => {
+  const { page, errors } = await signedIn(world.tokens.expert);
+  await open(page, `#/windows/${world.windowBucket}`, 'fix-window-as-expert');
+  assert.equal(await page.locator('[data-testid=manager-actions]').count(), 0, 'no extend/close for an expert');
+  assert.equal(await page.locator('button:has-text("Approve")').count(), 0);
+  const form = page.locator('[data-testid=upload] form');
+  await form.locator('input').nth(0).fill('ECLCrystalEnergyScale');
+  await form.locator('input').nth(1).fill('18');
+  await form.locator('input').nth(2).fill('19');
+  await form.locator('input').nth(3).fill('hot crystal in run 18');
+  await form.locator('input[type=file]').setInputFiles({ name: 'ecl_fix.json', mimeType: 'application/json', buffer: Buffer.from('{"values":{"g0":0.997}}') });
+  await form.locator('button[type=submit]').click();
+  await page.waitForSelector('.message.ok');
+  await page.waitForSelector('[data-testid=fix-iovs][data-marks="4"]');
+  assert.equal(await svgMarks(page, '[data-testid=fix-iovs]'), world.expected.fixes + 1);
+  const w = (await world.app.as(world.tokens.manager).get(`/windows/${world.windowBucket}`)).data;
+  const fix = w.fixes.find((f: any) => f.reason === 'hot crystal in run 18');
+  assert.deepEqual([fix.submittedBy, fix.state, fix.iov], ['erik', 'pending', [12, 18, 12, 19]]);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('when anyone opens a tag without a token, then its IoV timeline draws one mark per IoV', { skip: missing ?? false }, async () => {
   const { page, errors } = await signedIn(null);
   await open(page, '#/tags', 'tags');

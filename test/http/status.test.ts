@@ -60,6 +60,7 @@ test('when the calibration manager asks, then approvals, the request, the fix to
   const byName = Object.fromEntries(r.data.buckets.map((b: any) => [b.name, b]));
   assert.deepEqual(Object.keys(byName), ['e12_bucket1', 'e12_bucket2', 'e12_bucket3', 'e12_bucket4'], 'done buckets are history');
   assert.deepEqual([byName.e12_bucket1.waitsOn, byName.e12_bucket1.pendingCandidates, byName.e12_bucket1.failedJobs], ['calibration_manager', 2, { input: 2, site: 1 }]);
+  assert.deepEqual(byName.e12_bucket1.production, { hlt_skim: { total: 2, succeeded: 0, failed: 2, active: 0 }, cdst: { total: 1, succeeded: 0, failed: 1, active: 0 } });
   assert.deepEqual([byName.e12_bucket2.secondsToDeadline, byName.e12_bucket2.pendingFixes], [7200, 1]);
   assert.deepEqual([byName.e12_bucket3.waitsOn, byName.e12_bucket3.failure], ['calibration_manager', 'ecl_energy failed: exit 1']);
   assert.equal(byName.e12_bucket4.waitsOn, 'data_production_manager');

@@ -34,9 +34,10 @@ export async function buildStatus(deps: Deps, actor: Actor | undefined, q: Statu
   const detectors = role === 'detector_expert' && actor?.role === 'detector_expert' ? actor.detectors : null;
   const now = deps.clock.now();
   const p = deps.prisma;
-  const [buckets, failedJobs, candidates, windows, requests, campaigns, flagged, calibrations] = await Promise.all([
+  const [buckets, failedJobs, jobsByStep, candidates, windows, requests, campaigns, flagged, calibrations] = await Promise.all([
     p.bucket.findMany({ where: { stage: { not: 'done' } }, orderBy: [{ exp: 'asc' }, { seq: 'asc' }], select: { id: true, name: true, exp: true, firstRun: true, lastRun: true, stage: true, stageChangedAt: true, data: true } }),
     p.job.groupBy({ by: ['bucketId', 'errorClass'], where: { state: 'failed' }, _count: { _all: true } }),
+    p.job.groupBy({ by: ['bucketId', 'step', 'state'], where: { bucket: { stage: { not: 'done' } } }, _count: { _all: true } }),
     p.payloadCandidate.groupBy({ by: ['bucketId', 'detector'], where: { state: 'pending' }, _count: { _all: true } }),
     p.fixWindow.findMany({ where: { state: 'open' }, select: { id: true, bucketId: true, deadline: true, fixes: { where: { state: 'pending' }, select: { detector: true } } } }),
     p.algorithmRequest.findMany({ where: { state: 'submitted' }, orderBy: { id: 'asc' }, take: 200, select: { id: true, calibration: true, detector: true, bucketId: true, submittedBy: true, reason: true } }),
@@ -61,6 +62,17 @@ export async function buildStatus(deps: Deps, actor: Actor | undefined, q: Statu
     m[f.errorClass ?? 'unclassified'] = f._count._all;
     failedBy.set(f.bucketId, m);
   }
+  const production = new Map<number, Record<string, { total: number; succeeded: number; failed: number; active: number }>>();
+  for (const j of jobsByStep) {
+    if (j.bucketId === null) continue;
+    const steps = production.get(j.bucketId) ?? {};
+    const s = (steps[j.step] ??= { total: 0, succeeded: 0, failed: 0, active: 0 });
+    s.total += j._count._all;
+    if (j.state === 'succeeded') s.succeeded += j._count._all;
+    else if (j.state === 'failed') s.failed += j._count._all;
+    else if (['created', 'submitted', 'running', 'held'].includes(j.state)) s.active += j._count._all;
+    production.set(j.bucketId, steps);
+  }
   const pendingCandidates = new Map<number, number>();
   for (const c of candidates) if (mine(c.detector)) pendingCandidates.set(c.bucketId, (pendingCandidates.get(c.bucketId) ?? 0) + c._count._all);
   const windowOf = new Map(windows.map((w) => [w.bucketId, w]));
@@ -82,6 +94,8 @@ export async function buildStatus(deps: Deps, actor: Actor | undefined, q: Statu
       deadline: w ? w.deadline.toISOString() : null,
       secondsToDeadline: w ? Math.round((w.deadline.getTime() - now.getTime()) / 1000) : null,
       failedJobs: failedBy.get(b.id) ?? {},
+      /** jobs per step: total, succeeded, failed, still to run (created/submitted/running/held) */
+      production: production.get(b.id) ?? {},
       flaggedRuns: flaggedOf.get(b.id) ?? 0,
       pendingCandidates: pendingCandidates.get(b.id) ?? 0,
       pendingFixes: w ? w.fixes.filter((f) => mine(f.detector)).length : 0,
@@ -134,7 +148,9 @@ export const StatusViewSchema = z.object({
   buckets: z.array(z.object({
     name: z.string(), exp: z.number(), runs: z.object({ firstRun: z.number(), lastRun: z.number().nullable() }), stage: z.string(), since: Iso,
     waitsFor: z.string(), waitsOn: z.string(), failure: z.string().nullable(), deadline: Iso.nullable(), secondsToDeadline: z.number().nullable(),
-    failedJobs: z.record(z.string(), z.number()), flaggedRuns: z.number(), pendingCandidates: z.number(), pendingFixes: z.number(),
+    failedJobs: z.record(z.string(), z.number()),
+    production: z.record(z.string(), z.object({ total: z.number(), succeeded: z.number(), failed: z.number(), active: z.number() })),
+    flaggedRuns: z.number(), pendingCandidates: z.number(), pendingFixes: z.number(),
   })),
   requests: z.array(z.object({ id: z.number(), calibration: z.string(), detector: z.string(), bucket: z.string().nullable(), submittedBy: z.string(), reason: z.string() })),
   windows: z.array(z.object({ bucket: z.string(), deadline: Iso, secondsToDeadline: z.number(), pendingFixes: z.number() })),

@@ -42,7 +42,7 @@ export async function overviewPage(main, ctx) {
   if (role === 'data_production_manager' || role === 'admin') {
     const charts = h('div', { class: 'grid' }, h('section', { class: 'card' }, h('h2', {}, 'Buckets by stage'), h('div', { class: 'chart small', id: 'stages-chart' })),
       h('section', { class: 'card' }, h('h2', {}, 'Failed jobs by error class'), h('div', { class: 'chart small', id: 'errors-chart' })));
-    main.append(charts);
+    main.append(charts, productionCard(status));
     if (status.campaignsReady.length) {
       main.append(h('section', { class: 'card' }, h('h2', {}, 'Campaigns ready to launch'),
         table(status.campaignsReady, [{ label: 'campaign', cell: (c) => link('#/campaigns', `#${c.id}`) }, { label: 'bucket', cell: (c) => c.bucket }, { label: 'tag', cell: (c) => c.tag }])));
@@ -73,6 +73,21 @@ export async function overviewPage(main, ctx) {
       ? { grid: { left: 100, right: 20, top: 10, bottom: 30 }, xAxis: { type: 'value', minInterval: 1 }, yAxis: { type: 'category', data: Object.keys(byClass) }, series: [{ type: 'bar', data: Object.values(byClass), itemStyle: { color: '#b42318' } }] }
       : { title: { text: 'no failed jobs', left: 'center', top: 'middle', textStyle: { color: '#687086', fontSize: 13 } } });
   }
+}
+
+/** Production per bucket and step: succeeded / still to run / failed, linking to the jobs. */
+function productionCard(status) {
+  const rows = status.buckets.flatMap((b) => Object.entries(b.production).map(([step, p]) => ({ bucket: b.name, stage: b.stage, step, ...p })));
+  const pct = (n, total) => (total ? `${Math.round((1000 * n) / total) / 10}%` : '');
+  return h('section', { class: 'card', 'data-testid': 'production' }, h('h2', {}, 'Production per bucket and step'), table(rows, [
+    { label: 'bucket', cell: (r) => link(`#/buckets/${r.bucket}`, r.bucket) },
+    { label: 'stage', cell: (r) => stage(r.stage) },
+    { label: 'step', cell: (r) => link(`#/jobs?bucket=${r.bucket}&step=${r.step}`, r.step) },
+    { label: 'jobs', cell: (r) => String(r.total) },
+    { label: 'succeeded', cell: (r) => `${r.succeeded} (${pct(r.succeeded, r.total)})` },
+    { label: 'to run', cell: (r) => String(r.active) },
+    { label: 'failed', cell: (r) => (r.failed ? link(`#/jobs?bucket=${r.bucket}&step=${r.step}&state=failed`, String(r.failed)) : '0') },
+  ], { empty: 'No production job in flight.' }));
 }
 
 function requestsCard(status, ctx) {

@@ -83,7 +83,7 @@ function uploadForm(w, act) {
     const bytes = new Uint8Array(await f.arrayBuffer());
     let bin = '';
     for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-    await act(`/windows/${w.bucket}/fixes`, { name: name.value.trim(), iov: { firstExp: w.runs.exp, firstRun: Number(first.value), finalExp: w.runs.exp, finalRun: Number(last.value) }, reason: reason.value, contentBase64: btoa(bin) });
+    await act(`/windows/${w.bucket}/fixes`, { name: name.value.trim(), iov: { firstExp: w.runs.exp, firstRun: Number(first.value), finalExp: w.runs.exp, finalRun: Number(last.value) }, reason: reason.value, contentBase64: btoa(bin) }, `fix ${name.value.trim()} uploaded; it waits for the calibration manager`);
   };
   return h('section', { class: 'card', 'data-testid': 'upload' }, h('h2', {}, 'Upload a fix'),
     h('form', { class: 'filters', onsubmit: submit },
