@@ -131,6 +131,13 @@ export async function main(args: string[]): Promise<void> {
     const bucketPage = await measure(`#/buckets/${bucket}`, 'bucket', true);
     log(`bucket: first render ${bucketPage.firstRenderMs} ms, data ${bucketPage.dataMs} ms, completeness per run ${bucketPage.completenessPerRunMs} ms`);
     const approval = await measure(`#/approval/${bucket}`, 'approval');
+    for (const [hash, file] of [['#/overview', 'overview'], [`#/buckets/${bucket}`, 'bucket']]) {
+      const tab = await browser.context.newPage();
+      await tab.goto(`${server.url}/${hash}`);
+      await tab.waitForSelector(file === 'bucket' ? '[data-testid=completeness][data-loaded]' : 'body[data-page]');
+      await tab.screenshot({ path: join(import.meta.dirname, '..', '.tmp', `bench-dashboard-${file}.png`), fullPage: true });
+      await tab.close();
+    }
     log(`approval: first render ${approval.firstRenderMs} ms, data ${approval.dataMs} ms`);
     const apiMs = {
       status: await api('/status'),

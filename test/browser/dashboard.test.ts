@@ -78,6 +78,13 @@ test('when the manager approves every candidate on the approval page, then the b
   assert.ok((await page.locator('.candidate .chart svg').count()) >= withValues, 'each candidate with values has its plots');
   assert.ok((await page.locator('img.validation').count()) > 0, 'the validation images the algorithm wrote are shown');
   await page.screenshot({ path: join(SHOTS, 'approval-plots.png') });
+  const c = pending.find((x: any) => x.validationImages.includes('validation.svg'));
+  const img = await world.app.as(world.tokens.manager).get(`/payload-candidates/${c.id}/images/validation.svg`, { responseType: 'text' });
+  assert.deepEqual([img.status, img.headers['content-type'], /^<svg /.test(img.data)], [200, 'image/svg+xml', true]);
+  assert.match(img.headers['content-security-policy'], /sandbox/, 'an SVG from an output directory cannot run script');
+  assert.equal((await world.app.as(world.tokens.manager).get(`/payload-candidates/${c.id}/images/..%2Fresult.json`)).status, 400);
+  assert.equal((await world.app.as(world.tokens.manager).get(`/payload-candidates/${c.id}/images/other.png`)).status, 404, 'only files attached to the candidate');
+  assert.equal((await world.app.http.get(`/payload-candidates/${c.id}/images/validation.svg`)).status, 401);
   await page.fill('#decision-comment', 'checked the ECL and CDC plots against the running tag');
   await page.click('[data-testid=approve-all]');
   await page.waitForSelector('.message.ok');
@@ -167,12 +174,36 @@ test('when the ECL expert uploads a fix from the fix window page, then it waits 
   await page.close();
 });
 
+test('when the manager approves one fix and rejects another on the page, then the API shows both decisions with the comment', { skip: missing ?? false }, async () => {
+  const { page, errors } = await signedIn(world.tokens.manager);
+  await open(page, `#/windows/${world.windowBucket}`, 'fix-window-decisions');
+  const before = (await world.app.as(world.tokens.manager).get(`/windows/${world.windowBucket}`)).data.fixes;
+  const [first, second] = before.filter((f: any) => f.state === 'pending');
+  const row = (id: number) => page.locator('tr', { has: page.locator(`input[aria-label="comment on fix ${id}"]`) });
+  await row(first.id).locator('button:has-text("Approve")').click();
+  await page.waitForSelector(`.message.ok:has-text("fix #${first.id} approved")`);
+  await row(second.id).locator('input').fill('wrong IoV: the drift starts at run 14');
+  await row(second.id).locator('button:has-text("Reject")').click();
+  await page.waitForSelector(`.message.ok:has-text("fix #${second.id} rejected")`);
+  const after = new Map((await world.app.as(world.tokens.manager).get(`/windows/${world.windowBucket}`)).data.fixes.map((f: any) => [f.id, f]));
+  assert.deepEqual([(after.get(first.id) as any).state, (after.get(first.id) as any).decidedBy], ['approved', 'carla']);
+  assert.deepEqual([(after.get(second.id) as any).state, (after.get(second.id) as any).comment], ['rejected', 'wrong IoV: the drift starts at run 14']);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('when anyone opens a tag without a token, then its IoV timeline draws one mark per IoV', { skip: missing ?? false }, async () => {
   const { page, errors } = await signedIn(null);
   await open(page, '#/tags', 'tags');
   await open(page, `#/tags/${world.iovTag}`, 'tag-iov-timeline');
   await page.waitForSelector('[data-testid=tag-iovs][data-marks]');
   assert.equal(await svgMarks(page, '[data-testid=tag-iovs]'), world.expected.tagIovs);
+  const resolve = page.locator('form', { has: page.locator('button:has-text("Resolve")') });
+  await resolve.locator('input').nth(1).fill('12');
+  await resolve.locator('input').nth(2).fill('12');
+  await resolve.locator('button').click();
+  await page.waitForSelector('td:has-text("BeamSpot rev 2")');
+  assert.equal(await page.locator('td:has-text("SVDTimeShift rev 1")').count(), 1, 'run 12,12 resolves to the IoVs drawn over it');
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -32,8 +32,9 @@ before(async () => {
   await seedBucket(p, { seq: 5, firstRun: 9, lastRun: 10, stage: 'done' });
   const run = await p.calibrationRun.create({ data: { key: 'e12_bucket1:ecl_energy:plan', bucketId: approval.id, calibration: 'ecl_energy', detector: 'ecl', exp: 12, firstRun: 1, lastRun: 2, state: 'converged', tagChain: [] } });
   const payload = await p.payload.create({ data: { name: 'ECLCrystalEnergyScale', revision: 1, md5: '0'.repeat(32), sha256: '1'.repeat(64), size: 10n, storageKey: 'x', createdBy: 'system' } });
-  for (const firstRun of [1, 2]) {
-    await p.payloadCandidate.create({ data: { bucketId: approval.id, calibrationRunId: run.id, calibration: 'ecl_energy', detector: 'ecl', payloadId: payload.id, name: payload.name, revision: 1, firstExp: 12, firstRun, finalExp: 12, finalRun: firstRun, state: 'pending' } });
+  // one candidate whose algorithm reported its constants (result.json metrics.values), one that reported none
+  for (const [firstRun, metrics] of [[1, { values: { g0: 1.0123, g1: 0.99 }, uncertainties: { g0: 0.0021, g1: 0.003 } }], [2, { chi2ndf: 1.1 }]] as const) {
+    await p.payloadCandidate.create({ data: { bucketId: approval.id, calibrationRunId: run.id, calibration: 'ecl_energy', detector: 'ecl', payloadId: payload.id, name: payload.name, revision: 1, firstExp: 12, firstRun, finalExp: 12, finalRun: firstRun, state: 'pending', metrics } });
   }
   const fw = await p.fixWindow.create({ data: { bucketId: window.id, state: 'open', openedAt: now, deadline: new Date(now.getTime() + 7200_000) } });
   await p.fix.create({ data: { windowId: fw.id, payloadId: payload.id, name: payload.name, revision: 1, detector: 'ecl', firstExp: 12, firstRun: 3, finalExp: 12, finalRun: 4, reason: 'drift', state: 'pending', submittedBy: 'erik' } });
@@ -99,6 +100,9 @@ test('when `calibloop status --json --role` runs against the server, then it pri
   const out = JSON.parse(r.stdout);
   assert.equal(out.role, 'data_production_manager');
   assert.deepEqual(kinds(out), ['failed_jobs:e12_bucket1', 'launch_campaign:e12_bucket4']);
+  const pending = (await cli('payload', 'pending', '--bucket', 'e12_bucket1')).stdout;
+  assert.match(pending, /12,1,12,1 .* 2 values \(g0 1\.012 ± 0\.0021, …\)/, 'the values column shows the reported constants');
+  assert.match(pending, /12,2,12,2 .* no values reported/);
   const human = await cli('status');
   assert.match(human.stdout, /2 payload candidate\(s\) to approve in e12_bucket1/);
   assert.match(human.stdout, /e12_bucket2\s+fix_window\s+fixes from detector experts until the deadline\s+detector_expert\s+2 h 0 min/);

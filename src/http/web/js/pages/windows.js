@@ -54,9 +54,14 @@ export async function windowPage(main, ctx) {
       { label: 'reason', cell: (f) => f.reason },
       { label: 'by', cell: (f) => `${f.submittedBy}, ${fmtTime(f.submittedAt)}` },
       { label: 'state', cell: (f) => h('span', { style: `color:${FIX_COLORS[f.state]}` }, f.state, f.comment ? ` — ${f.comment}` : '') },
-      ...(manager && w.state === 'open' ? [{ label: 'decide', cell: (f) => (f.state !== 'pending' ? '' : h('div', { class: 'actions' },
-        h('button', { class: 'primary', type: 'button', onclick: () => act(`/fixes/${f.id}/approve`, {}) }, 'Approve'),
-        h('button', { type: 'button', onclick: () => { const c = prompt('Why is the fix rejected?'); if (c) act(`/fixes/${f.id}/reject`, { comment: c }); } }, 'Reject'))) }] : []),
+      ...(manager && w.state === 'open' ? [{ label: 'decide', cell: (f) => {
+        if (f.state !== 'pending') return '';
+        const comment = h('input', { placeholder: 'comment', size: 18, 'aria-label': `comment on fix ${f.id}` });
+        const body = () => (comment.value.trim() ? { comment: comment.value.trim() } : {});
+        return h('div', { class: 'actions' }, comment,
+          h('button', { class: 'primary', type: 'button', onclick: () => act(`/fixes/${f.id}/approve`, body(), `fix #${f.id} approved`) }, 'Approve'),
+          h('button', { type: 'button', onclick: () => act(`/fixes/${f.id}/reject`, body(), `fix #${f.id} rejected`) }, 'Reject'));
+      } }] : []),
     ], { empty: 'No fix uploaded.' })));
   if (expert && w.state === 'open' && w.acceptingFixes) main.append(uploadForm(w, act));
   startCountdowns(main);
