@@ -198,12 +198,12 @@ test('when anyone opens a tag without a token, then its IoV timeline draws one m
   await open(page, `#/tags/${world.iovTag}`, 'tag-iov-timeline');
   await page.waitForSelector('[data-testid=tag-iovs][data-marks]');
   assert.equal(await svgMarks(page, '[data-testid=tag-iovs]'), world.expected.tagIovs);
-  const resolve = page.locator('form', { has: page.locator('button:has-text("Resolve")') });
+  const resolve = page.locator('[data-testid=resolve] form');
   await resolve.locator('input').nth(1).fill('12');
   await resolve.locator('input').nth(2).fill('12');
   await resolve.locator('button').click();
-  await page.waitForSelector('td:has-text("BeamSpot rev 2")');
-  assert.equal(await page.locator('td:has-text("SVDTimeShift rev 1")').count(), 1, 'run 12,12 resolves to the IoVs drawn over it');
+  await page.waitForSelector('[data-testid=resolve] td:has-text("BeamSpot rev 2")');
+  assert.equal(await page.locator('[data-testid=resolve] td:has-text("SVDTimeShift rev 1")').count(), 1, 'run 12,12 resolves to the IoVs drawn over it');
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -62,6 +62,7 @@ test('when npm start runs the demo, is interrupted and started again, then it ca
     const first = await demo(home, env, [], /e12_bucket1 \(runs 12\/1-4\): produced → calibrating/);
     assert.match(first.out, /API\s+http:\/\/localhost:\d+\/api\/v1/);
     assert.match(first.out, /openapi\.json/);
+    assert.match(first.out, /dashboard\s+http:\/\/localhost:\d+\/\s/, 'the banner names the dashboard');
     assert.match(first.out, /export CALIBLOOP_TOKEN=clb_/);
     assert.doesNotMatch(first.out, /^demo complete:/m);
 

@@ -5,7 +5,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
@@ -106,4 +106,24 @@ test('when `calibloop status --json --role` runs against the server, then it pri
   const human = await cli('status');
   assert.match(human.stdout, /2 payload candidate\(s\) to approve in e12_bucket1/);
   assert.match(human.stdout, /e12_bucket2\s+fix_window\s+fixes from detector experts until the deadline\s+detector_expert\s+2 h 0 min/);
+});
+
+test('when `calibloop status --watch 1` runs, then it prints the view again each second until stopped', async () => {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/calibloop.js'), 'status', '--watch', '1', '--json'], { env: { ...process.env, CALIBLOOP_URL: app.url, CALIBLOOP_TOKEN: tokens.production } });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  try {
+    const deadline = Date.now() + 60_000;
+    while ((out.match(/"generatedAt"/g) ?? []).length < 2) {
+      assert.ok(Date.now() < deadline, `two refreshes within 60 s; got: ${out.slice(0, 200)}`);
+      assert.equal(child.exitCode, null, 'still watching');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    child.kill('SIGTERM');
+  }
+  assert.equal((out.match(/"role": "data_production_manager"/g) ?? []).length >= 2, true);
+  const bad = await promisify(execFile)(process.execPath, [join(ROOT, 'bin/calibloop.js'), 'status', '--watch', 'soon'], { env: { ...process.env, CALIBLOOP_URL: app.url, CALIBLOOP_TOKEN: tokens.production } }).catch((e) => e);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /--watch: not a whole number of seconds: soon/);
 });

@@ -59,7 +59,7 @@ function resolveCard(name) {
       out.replaceChildren(table(r.payloads, [{ label: 'payload', cell: (p) => `${p.name} rev ${p.revision}` }, { label: 'from tag', cell: (p) => p.tag }, { label: 'IoV', cell: (p) => (Array.isArray(p.iov) ? p.iov.join(',') : JSON.stringify(p.iov)) }, { label: 'md5', cell: (p) => p.checksum }], { empty: 'Nothing valid for that run.' }));
     } catch (e) { out.replaceChildren(message(e.message)); }
   };
-  return h('section', { class: 'card' }, h('h2', {}, 'Resolve a run'), h('form', { class: 'filters', onsubmit: go }, h('label', {}, 'chain', chain), h('label', {}, 'exp', exp), h('label', {}, 'run', run), h('button', { type: 'submit' }, 'Resolve')), out);
+  return h('section', { class: 'card', 'data-testid': 'resolve' }, h('h2', {}, 'Resolve a run'), h('form', { class: 'filters', onsubmit: go }, h('label', {}, 'chain', chain), h('label', {}, 'exp', exp), h('label', {}, 'run', run), h('button', { type: 'submit' }, 'Resolve')), out);
 }
 
 function diffCard(name) {
