@@ -73,6 +73,10 @@ export async function buildStatus(deps: Deps, actor: Actor | undefined, q: Statu
     else if (['created', 'submitted', 'running', 'held'].includes(j.state)) s.active += j._count._all;
     production.set(j.bucketId, steps);
   }
+  // steps in the order production runs them (then the others, by name): one reading order on every page
+  const stepOrder = new Map(deps.production.steps.map((st, i) => [st.name, i]));
+  const byStepOrder = (a: string, b: string) => (stepOrder.get(a) ?? 99) - (stepOrder.get(b) ?? 99) || a.localeCompare(b);
+  for (const [id, steps] of production) production.set(id, Object.fromEntries(Object.entries(steps).sort(([a], [b]) => byStepOrder(a, b))));
   const pendingCandidates = new Map<number, number>();
   for (const c of candidates) if (mine(c.detector)) pendingCandidates.set(c.bucketId, (pendingCandidates.get(c.bucketId) ?? 0) + c._count._all);
   const windowOf = new Map(windows.map((w) => [w.bucketId, w]));
