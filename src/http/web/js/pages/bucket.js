@@ -62,9 +62,9 @@ function actionsFor(b, ctx) {
 }
 
 async function stageChart(b) {
-  const moves = b.history.filter((e) => e.action.startsWith('bucket.'));
-  const entered = (e) => (e.action === 'bucket.create' ? 'open' : (e.summary.match(/→\s*(\w+)/) ?? [null, e.action.replace('bucket.', '')])[1]);
-  const points = moves.map((e) => [e.at, entered(e)]);
+  // audit actions: bucket.create (entered open), bucket.stage.<stage> (entered <stage>)
+  const entered = (e) => (e.action === 'bucket.create' ? 'open' : e.action.startsWith('bucket.stage.') ? e.action.slice('bucket.stage.'.length) : null);
+  const points = b.history.map((e) => [e.at, entered(e)]).filter((p) => p[1]);
   if (!points.length) points.push([b.stageChangedAt, b.stage]);
   return chart(document.getElementById('stage-chart'), {
     grid: { left: 130, right: 24, top: 10, bottom: 30 },
