@@ -101,7 +101,7 @@ test('when the manager approves every candidate on the approval page, then the b
   await page.close();
 });
 
-test('when the next bucket is calibrated, then each candidate is plotted against the running tag and the approved bucket before it', { skip: missing ?? false, timeout: 600_000 }, async () => {
+test('when the next bucket is calibrated, then each candidate is plotted against the running tag and the approved bucket before it, and one can be rejected', { skip: missing ?? false, timeout: 600_000 }, async () => {
   const { app } = world;
   await waitFor('the approved bucket is in the running tag', async () => {
     await app.server.scheduler.runOnce('calibration-finalise');
@@ -119,6 +119,15 @@ test('when the next bucket is calibrated, then each candidate is plotted against
   assert.match(legend, new RegExp(`running tag \\(rev ${ecl.previousRevision}\\)`));
   assert.match(legend, new RegExp(`${world.approvalBucket} \\(rev ${ecl.previousRevision}\\)`), 'the first bucket\'s approved values are drawn');
   await page.locator(`[data-candidate="${ecl.id}"]`).screenshot({ path: join(SHOTS, 'approval-candidate-vs-running.png') });
+  // reject it (ticked, with a comment): it returns to its expert, the rest stays pending
+  await page.check(`[data-candidate="${ecl.id}"] h2 input[type=checkbox]`);
+  await page.fill('#decision-comment', 'group 3 is 2% off the bhabha peak; check the window');
+  await page.click('[data-testid=reject-selected]');
+  await page.waitForSelector('.message.ok:has-text("1 candidate(s) rejected")');
+  const decided = (await app.as(world.tokens.manager).get('/payload-candidates', { params: { bucket: next, state: 'all' } })).data;
+  assert.deepEqual(decided.filter((c: any) => c.state === 'rejected').map((c: any) => [c.id, c.comment, c.decidedBy]), [[ecl.id, 'group 3 is 2% off the bhabha peak; check the window', 'carla']]);
+  assert.equal(decided.filter((c: any) => c.state === 'pending').length, decided.length - 1);
+  assert.equal(await page.locator('[data-testid=candidate]').count(), decided.length - 1, 'the page shows what is still pending');
   assert.deepEqual(errors, []);
   await page.close();
 });
@@ -230,6 +239,10 @@ test('when each role walks every page, then every page renders its data without 
     [`#/jobs?bucket=${world.approvalBucket}`, 'jobs'],
     ['#/campaigns', 'campaigns'],
     ['#/tags', 'tags'],
+    [`#/tags/${world.iovTag}`, 'tag'],
+    [`#/approval/${world.approvalBucket}?state=all`, 'approval-all'],
+    [`#/windows/${world.windowBucket}`, 'window'],
+    ['#/no-such-page', 'not-found'],
   ];
   for (const [role, token] of Object.entries(world.tokens)) {
     const { page, errors } = await signedIn(token);
