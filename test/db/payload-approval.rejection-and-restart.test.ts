@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { bucketStage, calibrateUntil, produceBucket, restartedApp } from '../helpers/calibration-fixtures.ts';
 import { finaliseBucketCalibrations, finaliseHooks } from '../../src/services/calibration/finalise-bucket-calibration.ts';
-import { loopConditions } from '../../src/services/calibration/conditions-adapter.ts';
+import { conditionsPort } from '../../src/services/conditions/store-conditions.ts';
 
 let app: TestApp;
 let bucket: string;
@@ -50,7 +50,7 @@ test('when the manager rejects the ECL payload, then ECL returns to its expert a
   const note = await app.deps.prisma.notification.findFirstOrThrow({ where: { kind: 'payload_rejected' } });
   assert.deepEqual((note.payload as any).experts, ['ecl_expert']);
   assert.match(note.message, /calibloop request submit ecl_energy/);
-  const staging = await loopConditions(app.deps).liveIovs(`data_prompt_staging_${bucket}`);
+  const staging = await conditionsPort(app.deps).liveIovs(`data_prompt_staging_${bucket}`);
   assert.ok(!staging.some((i) => i.name === 'ECLCrystalEnergyScale'), 'the rejected payload left the staging tag');
 
   const approved = await app.as(manager).post('/payload-candidates/approve', { bucket, comment: 'the rest is fine' });

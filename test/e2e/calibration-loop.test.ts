@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { ROOT, calibrateUntil, produceBucket, truth, truthAverage } from '../helpers/calibration-fixtures.ts';
-import { loopConditions } from '../../src/services/calibration/conditions-adapter.ts';
+import { conditionsPort } from '../../src/services/conditions/store-conditions.ts';
 
 const EXP = 12;
 const RUNS = [1, 2, 3, 4];
@@ -69,7 +69,7 @@ test('when the manager lists pending payloads, then each carries its metrics, Io
   assert.equal(scale.metrics.changeVsRunning.previousRevision, null, 'first bucket: nothing in the running tag yet');
   const dedx = r.data.filter((c: any) => c.name === 'CDCdEdxRunGain').map((c: any) => c.iov);
   assert.deepEqual(dedx, [[EXP, 1, EXP, 1], [EXP, 2, EXP, 2], [EXP, 3, EXP, 3], [EXP, 4, -1, -1]], 'iov_granularity run: one IoV per run, the last open-ended');
-  const staging = await loopConditions(app.deps).liveIovs(`data_prompt_staging_${bucket}`);
+  const staging = await conditionsPort(app.deps).liveIovs(`data_prompt_staging_${bucket}`);
   assert.equal(staging.length, r.data.length, 'the staging tag holds the candidates');
 });
 
@@ -98,7 +98,7 @@ test('when the manager approves the bucket, then staging → VALIDATED → runni
 });
 
 test('when the running tag is read for a run of the bucket, then its constants match the generator within the reported uncertainty', async () => {
-  const conditions = loopConditions(app.deps);
+  const conditions = conditionsPort(app.deps);
   const resolved = await conditions.resolve(['data_prompt_running'], EXP, 2);
   const snapshot = await conditions.resolve([`data_reprocessing_prompt_snapshot_${bucket}`], EXP, 2);
   assert.deepEqual(snapshot.map((p) => [p.name, p.revision]), resolved.map((p) => [p.name, p.revision]), 'the snapshot is the running tag');

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Deps } from '../../deps.ts';
 import { notFound } from '../../domain/errors.ts';
 import { candidateValues, type CandidateView } from './candidate-view.ts';
-import { loopConditions } from './conditions-adapter.ts';
+import { conditionsPort } from '../conditions/store-conditions.ts';
 import { VALIDATION_IMAGE } from './collect-outputs.ts';
 
 type Values = NonNullable<CandidateView['values']>;
@@ -27,7 +27,7 @@ export async function candidateComparison(deps: Deps, id: number) {
   const c = await deps.prisma.payloadCandidate.findUnique({ where: { id } });
   if (!c) throw notFound(`payload candidate ${id}`);
   const metrics = (c.metrics ?? {}) as Record<string, unknown>;
-  const conditions = loopConditions(deps);
+  const conditions = conditionsPort(deps);
   let running: { revision: number; values: Values | null } | null = null;
   if (c.previousRevision !== null) {
     const p = await deps.prisma.payload.findUnique({ where: { name_revision: { name: c.name, revision: c.previousRevision } } });

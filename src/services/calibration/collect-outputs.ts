@@ -17,7 +17,7 @@ import { DomainError } from '../../domain/errors.ts';
 import { SYSTEM_ACTOR } from '../../domain/roles.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { calibrationSetup, loopTags } from './calibration-config.ts';
-import { loopConditions } from './conditions-adapter.ts';
+import { conditionsPort } from '../conditions/store-conditions.ts';
 import { syncStagingTag } from './staging-tag.ts';
 
 export interface IterationResult {
@@ -71,7 +71,7 @@ export async function collectOutputs(
         : `${run.calibration} produced undeclared payload(s) ${undeclared.map((p) => p.name).join(', ')} (produced_payloads: ${definition.producedPayloads.join(', ')})`,
     );
   }
-  const conditions = loopConditions(deps);
+  const conditions = conditionsPort(deps);
   const tags = loopTags(calibrationSetup(deps.config), bucket.name);
   const previous = new Map((await conditions.resolve([tags.running], run.exp, run.firstRun)).map((p) => [p.name, p]));
   const metricRuns = Array.isArray(result.metrics.runs) ? (result.metrics.runs as unknown[]).filter((r): r is number => typeof r === 'number') : [];
@@ -80,7 +80,7 @@ export async function collectOutputs(
   const images = validationImages(input.outputDir);
   const rows: Prisma.PayloadCandidateCreateManyInput[] = [];
   for (const p of result.payloads) {
-    const stored = await conditions.uploadPayloadFile({ name: p.name, file: p.file, actor: SYSTEM_ACTOR });
+    const stored = await conditions.storePayload({ name: p.name, file: p.file, actor: SYSTEM_ACTOR, reason: 'calibration output' });
     const prev = previous.get(p.name);
     const content = readJson(p.file);
     const prevContent = prev ? readJson(await conditions.payloadPath(prev.payloadId)) : null;

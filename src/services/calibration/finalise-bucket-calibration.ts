@@ -20,7 +20,7 @@ import type { Tx } from '../../db/transaction.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { calibrationSetup, loopTags } from './calibration-config.ts';
 import { currentRunsOfBucket } from './calibration-runs.ts';
-import { loopConditions } from './conditions-adapter.ts';
+import { conditionsPort } from '../conditions/store-conditions.ts';
 import { calibrationData, recordBucketProgress } from '../buckets/bucket-data.ts';
 import { transitionBucket } from '../buckets/transition-bucket.ts';
 import { queueLoopNotification } from './loop-notifications.ts';
@@ -92,7 +92,7 @@ async function lockBucket(tx: Tx, id: number, stage: string, at: Date) {
 async function startUpdate(deps: Deps, bucket: { id: number; name: string }): Promise<boolean> {
   const setup = calibrationSetup(deps.config);
   const tags = loopTags(setup, bucket.name);
-  const conditions = loopConditions(deps);
+  const conditions = conditionsPort(deps);
   await syncStagingTag(deps, bucket.id);
   const now = deps.clock.now();
   return inTransaction(deps, async (tx) => {
@@ -115,14 +115,14 @@ async function startUpdate(deps: Deps, bucket: { id: number; name: string }): Pr
 }
 
 async function validateStaging(deps: Deps, bucketId: number): Promise<void> {
-  const conditions = loopConditions(deps);
+  const conditions = conditionsPort(deps);
   const now = deps.clock.now();
   await inTransaction(deps, async (tx) => {
     const bucket = await lockBucket(tx, bucketId, 'updating', now);
     if (!bucket || calibrationData(bucket.data).validatedAt) return;
     const tag = calibrationData(bucket.data).stagingTag!;
     if ((await conditions.tagState(tag, tx)) !== 'VALIDATED') {
-      await conditions.setTagState({ tag, state: 'VALIDATED', actor: SYSTEM_ACTOR, reason: `${bucket.name}: every payload approved`, tx });
+      await conditions.walkTagTo({ tag, state: 'VALIDATED', actor: SYSTEM_ACTOR, reason: `${bucket.name}: every payload approved` }, tx);
     }
     await recordBucketProgress(tx, bucket, { area: 'calibration', values: { validatedAt: now.toISOString() } });
   });
@@ -130,13 +130,13 @@ async function validateStaging(deps: Deps, bucketId: number): Promise<void> {
 
 /** True when the running update is recorded (now or before); false when it was refused (bucket → failed). */
 async function applyRunningUpdate(deps: Deps, bucketId: number): Promise<boolean> {
-  const conditions = loopConditions(deps);
+  const conditions = conditionsPort(deps);
   const now = deps.clock.now();
   const pre = await deps.prisma.bucket.findUniqueOrThrow({ where: { id: bucketId } });
   const running = calibrationData(pre.data).runningTag!;
   if ((await conditions.tagState(running)) === null) {
     await conditions.ensureTag({ name: running, type: 'running', description: 'running tag of the prompt calibration loop', actor: SYSTEM_ACTOR });
-    await conditions.setTagState({ tag: running, state: 'RUNNING', actor: SYSTEM_ACTOR, reason: 'first bucket of the prompt loop' });
+    await conditions.walkTagTo({ tag: running, state: 'RUNNING', actor: SYSTEM_ACTOR, reason: 'first bucket of the prompt loop' });
   }
   try {
     return await inTransaction(deps, async (tx) => {
@@ -151,8 +151,7 @@ async function applyRunningUpdate(deps: Deps, bucketId: number): Promise<boolean
         run: bucket.firstRun,
         actor: SYSTEM_ACTOR,
         reason: `${bucket.name}: approved calibration payloads`,
-        tx,
-      });
+      }, tx);
       await recordBucketProgress(tx, bucket, { area: 'calibration', values: { runningUpdate: { ...summary, at: now.toISOString() }, problem: undefined } });
       await recordAudit(tx, SYSTEM_ACTOR, {
         action: 'calibration.running_update',
@@ -177,7 +176,7 @@ async function applyRunningUpdate(deps: Deps, bucketId: number): Promise<boolean
 }
 
 async function takeSnapshot(deps: Deps, bucketId: number): Promise<boolean> {
-  const conditions = loopConditions(deps);
+  const conditions = conditionsPort(deps);
   const now = deps.clock.now();
   return inTransaction(deps, async (tx) => {
     const bucket = await lockBucket(tx, bucketId, 'updating', now);
@@ -186,7 +185,7 @@ async function takeSnapshot(deps: Deps, bucketId: number): Promise<boolean> {
     if (!data.runningUpdate) return false;
     let summary: Record<string, unknown> = { existing: true };
     if ((await conditions.tagState(data.snapshotTag!, tx)) === null) {
-      summary = await conditions.snapshot({ source: data.runningTag!, name: data.snapshotTag!, actor: SYSTEM_ACTOR, reason: `${bucket.name}: prompt processing`, tx });
+      summary = await conditions.snapshot({ source: data.runningTag!, name: data.snapshotTag!, actor: SYSTEM_ACTOR, reason: `${bucket.name}: prompt processing` }, tx);
     }
     await transitionBucket(deps, bucket, 'snapshotted', SYSTEM_ACTOR, { reason: `${data.runningTag} frozen as ${data.snapshotTag}`, tx, required: true, progress: { area: 'calibration', values: { snapshotAt: now.toISOString() } } });
     await queueLoopNotification(tx, {

@@ -8,7 +8,7 @@ import type { Deps } from '../../deps.ts';
 import { coerceError } from '../../domain/errors.ts';
 import { SYSTEM_ACTOR } from '../../domain/roles.ts';
 import { calibrationSetup, loopTags } from './calibration-config.ts';
-import { loopConditions } from './conditions-adapter.ts';
+import { conditionsPort } from '../conditions/store-conditions.ts';
 import { DECIDABLE_BUCKET_STAGES } from './decide-payloads.ts';
 
 const sameRange = (a: { firstExp: number; firstRun: number; finalExp: number; finalRun: number }, b: typeof a) =>
@@ -18,7 +18,7 @@ export async function syncStagingTag(deps: Deps, bucketId: number): Promise<{ ad
   const bucket = await deps.prisma.bucket.findUnique({ where: { id: bucketId } });
   if (!bucket) return { added: 0, removed: 0, skipped: 'no such bucket' };
   if (!DECIDABLE_BUCKET_STAGES.includes(bucket.stage)) return { added: 0, removed: 0, skipped: `bucket is ${bucket.stage}` };
-  const conditions = loopConditions(deps);
+  const conditions = conditionsPort(deps);
   const tag = loopTags(calibrationSetup(deps.config), bucket.name).staging;
   const state = await conditions.tagState(tag);
   if (state === null) {

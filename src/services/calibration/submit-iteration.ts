@@ -7,7 +7,7 @@
  *
  * Safe to repeat: the job is keyed, the iteration row is keyed, and files are only written while no job exists.
  */
-import { appendFileSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Deps } from '../../deps.ts';
 import type { CalibrationDefinition } from '../../config/calibration-schema.ts';
@@ -18,7 +18,7 @@ import { DATABASE_FILE, formatDatabaseLine, payloadFileName } from '../../domain
 import { createJobs } from '../jobs/create-jobs.ts';
 import { bucketCdstFiles, bucketRuns } from './bucket-inputs.ts';
 import type { CalibrationSetup } from './calibration-config.ts';
-import { loopConditions } from './conditions-adapter.ts';
+import { conditionsPort } from '../conditions/store-conditions.ts';
 import { currentRunsOfBucket } from './calibration-runs.ts';
 
 export const CALIBRATION_STEP = 'calibration';
@@ -151,12 +151,10 @@ export async function submitIteration(
   return { jobId: job.id, key };
 }
 
-/** The calibration chain exported for the scope's first run, with the dependencies' staging payloads appended. */
+/** The calibration chain exported whole, with the dependencies' staging payloads appended. */
 async function prepareLocalDb(deps: Deps, run: RunRow, dir: string, depPayloads: DependencyPayload[]): Promise<void> {
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  const conditions = loopConditions(deps);
-  await conditions.exportLocalDb({ chain: run.tagChain, exp: run.exp, run: run.firstRun, dir });
+  const conditions = conditionsPort(deps);
+  await conditions.exportLocalDb({ chain: run.tagChain, dir });
   if (depPayloads.length === 0) return;
   const lines = [`# staging payloads of the dependencies (calibloop, calibration run ${run.id})`];
   for (const p of depPayloads) {

@@ -5,9 +5,10 @@
  * like the chain. With (exp, run) it is a job-ready database for that run: only the payloads valid there, each with the
  * interval over which that same payload stays the chain's answer for its name.
  */
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import type { Deps } from '../../deps.ts';
@@ -147,4 +148,48 @@ export async function exportLocalDb(deps: Deps, input: ExportLocalDbInput): Prom
   const database = join(input.dir, DATABASE_FILE);
   await writeFile(database, databaseTxtFor(plan, deps.clock.now()));
   return { dir: input.dir, database, files: files.size, bytes, entries: plan.entries.length };
+}
+
+export interface ChainExportInput {
+  /** the chain, highest priority first; tags that do not exist yet (the first bucket has no running tag) are left out */
+  chain: readonly string[];
+  dir: string;
+  /** keep an export already complete in `dir` (chains of PUBLISHED tags never change); otherwise replace it */
+  reuse?: boolean;
+}
+
+/**
+ * The one local-database export the calibration, the loop and production planning use. The chain is exported whole
+ * (every run gets the chain's answer) into a temporary directory next to `dir` and renamed into place, so a job never
+ * sees half an export. An INVALID tag in the chain is refused exactly as resolve refuses it; a chain none of whose tags
+ * exist yet gives an empty database (the toolkit then uses default constants).
+ */
+export async function exportChainLocalDb(deps: Deps, input: ChainExportInput): Promise<{ dir: string; entries: number }> {
+  const { dir } = input;
+  if (input.reuse && existsSync(join(dir, DATABASE_FILE))) return { dir, entries: -1 };
+  const existing = input.chain.length
+    ? await deps.prisma.globalTag.findMany({ where: { name: { in: [...input.chain] } }, select: { name: true } })
+    : [];
+  const tags = input.chain.filter((t) => existing.some((e) => e.name === t));
+  mkdirSync(dirname(dir), { recursive: true });
+  const tmp = `${dir}.tmp-${process.pid}-${randomUUID().slice(0, 8)}`;
+  let entries = 0;
+  try {
+    if (tags.length) {
+      entries = (await exportLocalDb(deps, { tags, dir: tmp })).entries;
+    } else {
+      mkdirSync(tmp, { recursive: true });
+      await writeFile(join(tmp, DATABASE_FILE), formatDatabaseTxt([], [`basf2 local database: tag chain ${input.chain.join(' ') || '(none)'} has no tags yet`]));
+    }
+    if (!input.reuse) rmSync(dir, { recursive: true, force: true });
+    try {
+      renameSync(tmp, dir);
+    } catch (e) {
+      // another instance finished the same export first
+      if (!input.reuse || !existsSync(join(dir, DATABASE_FILE))) throw e;
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  return { dir, entries };
 }

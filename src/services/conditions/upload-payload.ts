@@ -14,7 +14,7 @@ import type { Actor } from '../../domain/roles.ts';
 import { invalid } from '../../domain/errors.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { PayloadNameSchema } from './support/schemas.ts';
-import { inTransaction } from '../../db/transaction.ts';
+import { inTransaction, type TxOption } from '../../db/transaction.ts';
 import { payloadView, type PayloadRow, type PayloadView } from './support/payloads.ts';
 
 export interface UploadPayloadInput {
@@ -30,7 +30,7 @@ export interface UploadPayloadResult extends PayloadView {
   created: boolean;
 }
 
-export async function uploadPayload(deps: Deps, actor: Actor, input: UploadPayloadInput): Promise<UploadPayloadResult> {
+export async function uploadPayload(deps: Deps, actor: Actor, input: UploadPayloadInput, opts: TxOption = {}): Promise<UploadPayloadResult> {
   const name = PayloadNameSchema.parse(input.name);
   const stored = await deps.payloadStore.put(input.source, { maxBytes: deps.config.maxPayloadBytes });
   if (stored.size === 0) throw invalid('the payload is empty (0 bytes)', [{ path: 'body', message: 'no bytes received' }]);
@@ -59,14 +59,19 @@ export async function uploadPayload(deps: Deps, actor: Actor, input: UploadPaylo
       at: now,
     });
     return { row, created: true };
-  });
+  }, opts);
   if (result.created) deps.logger.info('payload uploaded', { name, revision: result.row.revision, size: stored.size, user: actor.user });
   return { ...payloadView(result.row), created: result.created };
 }
 
 /** For services of later parts (calibration outputs, fixes): upload a file from the local disk. */
-export async function uploadPayloadFromFile(deps: Deps, actor: Actor, input: { name: string; path: string; expectedMd5?: string; reason?: string }): Promise<UploadPayloadResult> {
+export async function uploadPayloadFromFile(
+  deps: Deps,
+  actor: Actor,
+  input: { name: string; path: string; expectedMd5?: string; reason?: string },
+  opts: TxOption = {},
+): Promise<UploadPayloadResult> {
   const s = await stat(input.path).catch(() => undefined);
   if (!s?.isFile()) throw invalid(`${input.path} is not a readable file`, [{ path: 'path', message: 'no such file' }]);
-  return uploadPayload(deps, actor, { name: input.name, source: createReadStream(input.path), expectedMd5: input.expectedMd5, reason: input.reason });
+  return uploadPayload(deps, actor, { name: input.name, source: createReadStream(input.path), expectedMd5: input.expectedMd5, reason: input.reason }, opts);
 }

@@ -15,7 +15,7 @@ import { loopConfig } from './loop-config.ts';
 import { findBucket, loopData } from '../buckets/bucket-data.ts';
 import { transitionBucket } from '../buckets/transition-bucket.ts';
 import { enqueueNotification } from './notify.ts';
-import { buildFinalTag } from './conditions-port.ts';
+import { conditionsPort } from '../conditions/store-conditions.ts';
 import { inTransaction } from '../../db/transaction.ts';
 
 export interface AssembleResult {
@@ -38,7 +38,8 @@ export async function assembleFinalTag(deps: Deps, bucketRef: string): Promise<A
   const names = bucketTagNames(cfg, bucket.name);
   const snapshot = loopData(bucket).promptTag ?? names.snapshot;
   const fixes = await deps.prisma.fix.findMany({ where: { windowId: window.id, state: 'approved' }, orderBy: { id: 'asc' } });
-  const summary = await buildFinalTag(deps, SYSTEM_ACTOR, {
+  const summary = await conditionsPort(deps).buildFinalTag({
+    actor: SYSTEM_ACTOR,
     finalTag: names.final,
     snapshotTag: snapshot,
     fixingTag: names.fixing,

@@ -16,7 +16,7 @@ import { findBucket, loopData } from '../buckets/bucket-data.ts';
 import { transitionBucket } from '../buckets/transition-bucket.ts';
 import { loopConfig } from './loop-config.ts';
 import { enqueueNotification } from './notify.ts';
-import { publishTag } from './conditions-port.ts';
+import { conditionsPort } from '../conditions/store-conditions.ts';
 import { launchCampaign } from './launch-campaign.ts';
 import { campaignView } from './campaigns.ts';
 import { inTransaction } from '../../db/transaction.ts';
@@ -53,7 +53,7 @@ export async function blessBucket(
   if (!finalTag) throw new DomainError('RULE_VIOLATION', `bucket ${bucket.name} has no final tag recorded`);
   const requirements: RunRequirements = { ...cfg.reprocessing.requirements, ...(input.requirements ?? {}) };
 
-  await publishTag(deps, actor, finalTag, `blessed final tag of ${bucket.name}${input.comment ? `: ${input.comment}` : ''}`);
+  await conditionsPort(deps).publishTag({ tag: finalTag, actor, reason: `blessed final tag of ${bucket.name}${input.comment ? `: ${input.comment}` : ''}` });
 
   const runs = await deps.prisma.run.findMany({ where: { bucketId: bucket.id }, include: { files: { select: { status: true } } }, orderBy: [{ exp: 'asc' }, { run: 'asc' }] });
   const plan = selectRuns(

@@ -11,7 +11,7 @@ import type { Actor } from '../../domain/roles.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { loopConfig } from './loop-config.ts';
 import { fixView } from './windows.ts';
-import { addFixToFixingTag } from './conditions-port.ts';
+import { conditionsPort } from '../conditions/store-conditions.ts';
 import { inTransaction } from '../../db/transaction.ts';
 
 export async function decideFix(deps: Deps, actor: Actor, fixId: number, input: { decision: 'approve' | 'reject'; comment?: string }) {
@@ -27,7 +27,7 @@ export async function decideFix(deps: Deps, actor: Actor, fixId: number, input: 
   let iovId: number | null = null;
   const fixingTag = loopConfig(deps).globalTags.fixingTag;
   if (to === 'approved') {
-    iovId = await addFixToFixingTag(deps, actor, fixingTag, fix, `fix ${fix.id} for ${bucket.name}: ${fix.reason}`);
+    iovId = await conditionsPort(deps).addFix({ tag: fixingTag, fix, actor, reason: `fix ${fix.id} for ${bucket.name}: ${fix.reason}` });
   }
   const updated = await inTransaction(deps, async (tx) => {
     const r = await tx.fix.updateMany({

@@ -15,7 +15,7 @@ import { transitionBucket } from '../buckets/transition-bucket.ts';
 import { loopConfig } from './loop-config.ts';
 import { enqueueNotification } from './notify.ts';
 import { phaseJobStates } from './jobs-port.ts';
-import { advanceFcsr } from './conditions-port.ts';
+import { conditionsPort } from '../conditions/store-conditions.ts';
 import { inTransaction } from '../../db/transaction.ts';
 
 export interface FinishPromptResult {
@@ -42,7 +42,7 @@ export async function finishPromptProcessing(deps: Deps): Promise<FinishPromptRe
       const failed = jobs.length - succeeded;
       const lastRun = bucket.lastRun ?? bucket.firstRun;
       const fcsr = { exp: bucket.exp, run: lastRun + 1 };
-      await advanceFcsr(deps, SYSTEM_ACTOR, cfg.runningTag, fcsr, `runs ${bucket.exp}/${bucket.firstRun}-${lastRun} of ${bucket.name} processed by prompt processing`);
+      await conditionsPort(deps).advanceFcsr({ tag: cfg.runningTag, fcsr, actor: SYSTEM_ACTOR, reason: `runs ${bucket.exp}/${bucket.firstRun}-${lastRun} of ${bucket.name} processed by prompt processing` });
       const now = deps.clock.now();
       const deadline = deadlineAfter(now, cfg.fixWindow.hours);
       await inTransaction(deps, async (tx) => {

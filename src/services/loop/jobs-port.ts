@@ -4,6 +4,7 @@
  * config/production.yaml (one job per run × raw-file chunk; files flagged corrupt by production are left out), and
  * handed to `createJobs` with idempotency keys. Nothing else in the loop imports the job engine.
  */
+import { join } from 'node:path';
 import type { Deps } from '../../deps.ts';
 import { DomainError } from '../../domain/errors.ts';
 import type { Actor } from '../../domain/roles.ts';
@@ -13,7 +14,7 @@ import { createJobs } from '../jobs/create-jobs.ts';
 import { bulkAbort } from '../jobs/bulk-jobs.ts';
 import { loadBucketUnits } from '../production/bucket-units.ts';
 import { TOOLKIT_DIR } from '../production/plan-production.ts';
-import { exportChainLocalDb } from './conditions-port.ts';
+import { conditionsPort } from '../conditions/store-conditions.ts';
 
 export type LoopPhase = 'prompt' | 'reprocessing';
 
@@ -33,7 +34,7 @@ export interface PhaseJobsInput {
 
 export async function createPhaseJobs(deps: Deps, input: PhaseJobsInput): Promise<{ total: number; created: number; localdb: string; waiting: number }> {
   const step = phaseStep(deps, input.phase);
-  const localdb = await exportChainLocalDb(deps, input.tagChain);
+  const { dir: localdb } = await conditionsPort(deps).exportLocalDb({ chain: input.tagChain, dir: join(deps.config.home, 'localdb', input.tagChain.join('+')), reuse: true });
   if (input.runs.length === 0) return { total: 0, created: 0, localdb, waiting: 0 };
   const units = await loadBucketUnits(deps, input.bucket, [step], { runs: input.runs.map((r) => r.run) });
   const ctx = {

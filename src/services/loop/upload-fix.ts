@@ -11,7 +11,7 @@ import type { Actor } from '../../domain/roles.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { loopConfig } from './loop-config.ts';
 import { findWindow, fixView } from './windows.ts';
-import { storePayload } from './conditions-port.ts';
+import { conditionsPort } from '../conditions/store-conditions.ts';
 import { inTransaction } from '../../db/transaction.ts';
 
 export interface UploadFixInput {
@@ -48,7 +48,7 @@ export async function uploadFix(deps: Deps, actor: Actor, input: UploadFixInput)
     now,
   });
 
-  const payload = await storePayload(deps, actor, input.name, input.content);
+  const payload = await conditionsPort(deps).storePayload({ name: input.name, content: input.content, actor, reason });
   const fix = await inTransaction(deps, async (tx) => {
     // Re-check the window under a row lock: a close that committed after our read must win.
     const still = await tx.fixWindow.updateMany({ where: { id: window.id, state: 'open', deadline: { gt: now } }, data: { state: 'open' } });

@@ -3,7 +3,6 @@
  * (idempotency keys: a repeated tick creates nothing new), and prepares the conditions of steps with a tag chain (a
  * basf2 local database of the chain, exported once per bucket and step, recorded in `bucket.data.production`).
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Deps } from '../../deps.ts';
 import type { StepConfig } from '../../config/production-schema.ts';
@@ -13,7 +12,7 @@ import { ROOT_DIR } from '../../db/paths.ts';
 import { coerceError } from '../../domain/errors.ts';
 import { jobForUnit } from '../../domain/production-plan.ts';
 import type { NewJob } from '../../domain/new-job.ts';
-import { exportLocalDb } from '../conditions/export-localdb.ts';
+import { conditionsPort } from '../conditions/store-conditions.ts';
 import { createJobs } from '../jobs/create-jobs.ts';
 import { loadBucketUnits, productionSteps, type RunUnits } from './bucket-units.ts';
 
@@ -41,20 +40,13 @@ export function stepTagChain(deps: Deps, step: Pick<StepConfig, 'tagChain'>, buc
 }
 
 /**
- * Exports the chain as a local database into `dir` (once): the tags of the chain that exist, highest priority first;
- * none yet (the first bucket) gives an empty database, which the toolkit reads as default constants.
+ * Exports the chain as a local database into `dir` (once), through the one export of the conditions port: the tags of
+ * the chain that exist, highest priority first (an INVALID one is refused); none yet (the first bucket) gives an empty
+ * database, which the toolkit reads as default constants.
  */
 export async function prepareLocalDb(deps: Deps, chain: string[], dir: string): Promise<string> {
-  if (existsSync(join(dir, 'database.txt'))) return dir;
-  mkdirSync(dir, { recursive: true });
-  const existing = chain.length ? await deps.prisma.globalTag.findMany({ where: { name: { in: chain }, state: { not: 'INVALID' } }, select: { name: true } }) : [];
-  const tags = chain.filter((t) => existing.some((e) => e.name === t));
-  if (tags.length === 0) {
-    writeFileSync(join(dir, 'database.txt'), `# basf2 local database: tag chain ${chain.join(' ') || '(none)'} has no tags yet\n`);
-  } else {
-    await exportLocalDb(deps, { tags, dir });
-  }
-  deps.logger.info('conditions exported for production', { chain, tags, dir });
+  const out = await conditionsPort(deps).exportLocalDb({ chain, dir, reuse: true });
+  if (out.entries >= 0) deps.logger.info('conditions exported for production', { chain, dir, entries: out.entries });
   return dir;
 }
 
