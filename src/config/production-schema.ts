@@ -110,7 +110,7 @@ export const ProductionFileSchema = z
           .number()
           .min(0)
           .default(6)
-          .describe('After a run ended, how long to wait for files still `registered` before producing without them (seed 004: waiting for all files failed)'),
+          .describe('After a run ended, how long to wait for files still `registered` before producing without them (waiting for every file stalled whole runs on one file that never came)'),
       })
       .prefault({})
       .describe('When a run is ready for production'),

@@ -1,6 +1,6 @@
 /**
- * "Is run R complete for step S, and what is missing?" (seed 004: "we cannot determine whether a given run has been
- * completely processed"). Derived from the same units that planning uses (production-plan.ts), so the answer is
+ * "Is run R complete for step S, and what is missing?" (an operator must always be able to tell whether a run has
+ * been completely processed). Derived from the same units that planning uses (production-plan.ts), so the answer is
  * definite and names a reason for everything missing.
  *
  * | status | meaning |

@@ -1,5 +1,5 @@
 /**
- * Intervals of validity (DOMAIN §2): `(firstExp, firstRun, finalExp, finalRun)`, both ends inclusive, ordered by
+ * Intervals of validity: `(firstExp, firstRun, finalExp, finalRun)`, both ends inclusive, ordered by
  * (exp, run). Two encodings of an open end:
  *
  * | final       | meaning                                   |

@@ -1,5 +1,5 @@
 /**
- * The final mDST reprocessing of a blessed bucket (DOMAIN §1, §3): which runs it takes, the campaign's lifecycle, and
+ * The final mDST reprocessing of a blessed bucket (docs/calibration-loop.md): which runs it takes, the campaign's lifecycle, and
  * its report.
  *
  * Campaign states:

@@ -1,5 +1,5 @@
 /**
- * Resolution of a tag chain at one run (DOMAIN §2): for each payload name, the first tag of the chain that has an IoV
+ * Resolution of a tag chain at one run (docs/conditions.md): for each payload name, the first tag of the chain that has an IoV
  * covering the run wins; within that tag, when two entries cover the run, the higher revision wins.
  *
  * `TagIndex` is the in-memory form of one tag used for fast reads: entries grouped by name and sorted by start, so a

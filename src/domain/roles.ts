@@ -1,5 +1,5 @@
 /**
- * Roles of DOMAIN §5. A token acts in one role; detector experts are scoped to detectors.
+ * Roles (who may do what: docs/operations.md). A token acts in one role; detector experts are scoped to detectors.
  *
  * | role | may |
  * |---|---|
@@ -31,4 +31,9 @@ export function assertDetectorScope(actor: Actor, detector: string): void {
   if (actor.role === 'detector_expert' && !actor.detectors.includes(detector)) {
     throw forbidden(`${actor.user} is a detector expert for ${actor.detectors.join(', ') || 'no detector'}, not for ${detector}`);
   }
+}
+
+/** Decisions of the calibration loop (approvals, rejections) are the calibration manager's alone. */
+export function assertCalibrationManager(actor: Actor, what: string): void {
+  if (actor.role !== 'calibration_manager') throw forbidden(`only the calibration manager may ${what}; ${actor.user} acts as ${actor.role}`);
 }

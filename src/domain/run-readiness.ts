@@ -2,7 +2,7 @@
  * When a run is ready for a production step, decided per step kind.
  *
  * Raw-input steps (HLT skim, mDST): a run is ready when its raw files are *settled*: each is transferred, missing or
- * corrupt. Waiting for every file to be transferred (sPHENIX's rule, seed 004) stalled whole runs on one file that
+ * corrupt. Waiting for every file to be transferred (sPHENIX's rule) stalled whole runs on one file that
  * never came, so:
  * - `transferred` files are produced;
  * - `corrupt` and `missing` files are left out and reported (a file that turns out corrupt when read fails its job as

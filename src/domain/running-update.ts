@@ -1,5 +1,5 @@
 /**
- * Running update planning (DOMAIN §2, Belle II `b2conditionsdb tag runningupdate`): given the IoVs of a RUNNING tag,
+ * Running update planning (docs/conditions.md; Belle II `b2conditionsdb tag runningupdate`): given the IoVs of a RUNNING tag,
  * those of a VALIDATED staging tag, a first valid run R and a mode, either the operations that apply the staging tag
  * from R on, or every rule that is broken, each naming the IoV that broke it. Pure: the service loads, locks and
  * applies.

@@ -1,5 +1,5 @@
 /**
- * Merge by priority (DOMAIN §2): `merge A B C -> D`, highest priority first; a later tag only fills the runs that the
+ * Merge by priority: `merge A B C -> D`, highest priority first; a later tag only fills the runs that the
  * earlier ones leave uncovered for a payload name. Inside one tag the higher revision wins where two entries overlap,
  * so resolving D at any run gives the same payload as resolving the chain A, B, C there. The result has no overlaps:
  * an entry that is partly hidden is cut into the visible pieces.

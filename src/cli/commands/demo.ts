@@ -1,5 +1,7 @@
 /** `calibloop demo` — what `npm start` runs: the whole loop on a small demo experiment (src/services/demo). */
 import type { Command } from 'commander';
+import { createDeps } from '../../bootstrap.ts';
+import { startServer } from '../../server.ts';
 import { runDemo } from '../../services/demo/run-demo.ts';
 
 export function registerDemoCommands(program: Command): void {
@@ -11,6 +13,7 @@ export function registerDemoCommands(program: Command): void {
     .option('--timeout-min <n>', 'with --exit-when-complete: give up after this many minutes', (v) => Number(v), 20)
     .action(async (o) => {
       const code = await runDemo({
+        host: { createDeps, startServer: (deps) => startServer(deps, { scheduler: false }) },
         home: o.home ?? process.env.CALIBLOOP_HOME ?? './var',
         exitWhenComplete: Boolean(o.exitWhenComplete),
         timeoutMin: o.timeoutMin,

@@ -7,15 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CliError } from '../../clients/api-client.ts';
 import { api, confirmByRetyping, output, table } from '../context.ts';
-
-function parseIov(text: string): { firstExp: number; firstRun: number; finalExp: number; finalRun: number } {
-  const parts = text.split(/[,\s]+/).filter(Boolean).map(Number);
-  if (parts.length !== 4 || parts.some((n) => !Number.isInteger(n))) {
-    throw new CliError(`--iov wants four integers firstExp,firstRun,finalExp,finalRun (got "${text}")`);
-  }
-  const [firstExp, firstRun, finalExp, finalRun] = parts;
-  return { firstExp, firstRun, finalExp, finalRun };
-}
+import { iovArg } from './conditions-shared.ts';
 
 const remaining = (s: number) => (s <= 0 ? '—' : s >= 3600 ? `${(s / 3600).toFixed(1)} h` : s >= 60 ? `${Math.round(s / 60)} min` : `${s} s`);
 
@@ -134,7 +126,7 @@ export function registerLoopCommands(program: Command): void {
       }
       const { data } = await api(cmd).post(`/windows/${encodeURIComponent(o.bucket)}/fixes`, {
         name: o.name,
-        iov: parseIov(o.iov),
+        iov: iovArg(o.iov),
         reason: o.reason,
         detector: o.detector,
         contentBase64: content.toString('base64'),

@@ -2,7 +2,7 @@
 import type { Request, Response } from 'express';
 import type { Role } from '../../domain/roles.ts';
 
-/** Tag states, running update, snapshot, merge (DOMAIN §5). */
+/** Who may change tags: tag states, running update, snapshot, merge (roles in src/domain/roles.ts). */
 export const MANAGER: readonly Role[] = ['calibration_manager'];
 /** IoV and payload mutations, tag creation and metadata. */
 export const MANAGER_OR_ADMIN: readonly Role[] = ['calibration_manager', 'admin'];

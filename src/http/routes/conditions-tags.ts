@@ -1,6 +1,6 @@
 /**
  * Global tag endpoints: list, show, create, rename/describe, clone, state, first condition-safe run, history,
- * snapshot, running update, merge and diff. Reads are anonymous; changes need the roles of DOMAIN §5.
+ * snapshot, running update, merge and diff. Reads are anonymous; changes need the roles listed in conditions-common.ts.
  */
 import { z } from 'zod';
 import type { Deps } from '../../deps.ts';

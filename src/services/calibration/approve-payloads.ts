@@ -8,14 +8,13 @@ import type { Deps } from '../../deps.ts';
 import { inTransaction } from '../../db/transaction.ts';
 import { conflict, invalid } from '../../domain/errors.ts';
 import { candidateLifecycle } from '../../domain/calibration-states.ts';
-import type { Actor } from '../../domain/roles.ts';
+import { assertCalibrationManager, type Actor } from '../../domain/roles.ts';
 import { recordAudit } from '../audit/record-audit.ts';
-import { assertManager } from '../requests/approve-request.ts';
 import { toCandidateView, type CandidateView } from './candidate-view.ts';
 import { lockBucketsForDecision, parseDecision, selectCandidates, type DecidePayloadsInput } from './decide-payloads.ts';
 
 export async function approvePayloads(deps: Deps, actor: Actor, raw: DecidePayloadsInput): Promise<CandidateView[]> {
-  assertManager(actor, 'approve payloads');
+  assertCalibrationManager(actor, 'approve payloads');
   const input = parseDecision(raw);
   const now = deps.clock.now();
   const decided = await inTransaction(deps, async (tx) => {

@@ -8,9 +8,8 @@ import type { Deps } from '../../deps.ts';
 import { inTransaction } from '../../db/transaction.ts';
 import { invalid } from '../../domain/errors.ts';
 import { candidateLifecycle } from '../../domain/calibration-states.ts';
-import type { Actor } from '../../domain/roles.ts';
+import { assertCalibrationManager, type Actor } from '../../domain/roles.ts';
 import { recordAudit } from '../audit/record-audit.ts';
-import { assertManager } from '../requests/approve-request.ts';
 import { calibrationSetup } from './calibration-config.ts';
 import { toCandidateView, type CandidateView } from './candidate-view.ts';
 import { lockBucketsForDecision, parseDecision, selectCandidates, type DecidePayloadsInput } from './decide-payloads.ts';
@@ -19,7 +18,7 @@ import { syncStagingTagQuietly } from './staging-tag.ts';
 import { transitionCalibration } from './transition-calibration.ts';
 
 export async function rejectPayloads(deps: Deps, actor: Actor, raw: DecidePayloadsInput): Promise<CandidateView[]> {
-  assertManager(actor, 'reject payloads');
+  assertCalibrationManager(actor, 'reject payloads');
   const input = parseDecision(raw);
   if (!input.comment) throw invalid('a rejection needs a comment for the expert', [{ path: 'body.comment', message: 'required' }]);
   const comment = input.comment;

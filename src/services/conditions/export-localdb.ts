@@ -63,18 +63,8 @@ export interface LocalDbPlan {
   entries: LocalDbEntry[];
 }
 
-interface Row {
-  name: string;
-  revision: number;
-  firstExp: number;
-  firstRun: number;
-  finalExp: number;
-  finalRun: number;
-  md5: string;
-  sha256: string;
-  size: bigint;
-  storageKey: string;
-}
+/** One live IoV of a tag with its payload's stored facts, as read for the plan. */
+type Row = Pick<LocalDbEntry, 'name' | 'revision' | 'firstExp' | 'firstRun' | 'finalExp' | 'finalRun' | 'md5' | 'sha256' | 'storageKey'> & { size: bigint };
 
 export async function localDbPlan(deps: Deps, raw: LocalDbPlanInput): Promise<LocalDbPlan> {
   const input = LocalDbPlanSchema.parse(raw);

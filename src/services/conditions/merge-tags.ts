@@ -1,5 +1,5 @@
 /**
- * Merge by priority (DOMAIN §2): `merge A B C -> D`, highest priority first; later tags only fill the gaps the earlier
+ * Merge by priority (docs/conditions.md): `merge A B C -> D`, highest priority first; later tags only fill the gaps the earlier
  * ones leave (src/domain/tag-merge.ts). D is created OPEN (or an existing empty OPEN tag is filled), so it can be
  * tested and published like any tag. A source may be clipped to a run range (the final tag of a bucket takes the fixing
  * tag only for the bucket's runs).

@@ -1,5 +1,5 @@
 /**
- * Resolution of a tag chain at one run (DOMAIN §2): for each payload name, the first tag in the chain with an IoV
+ * Resolution of a tag chain at one run (docs/conditions.md): for each payload name, the first tag in the chain with an IoV
  * covering the run wins; inside a tag the higher revision wins. INVALID tags are refused.
  *
  * Current reads go through the in-process cache (support/resolution-cache.ts); reads `asOf` a time, or inside a

@@ -1,5 +1,5 @@
 /**
- * Running update (DOMAIN §2, Belle II `b2conditionsdb tag runningupdate`): apply a VALIDATED staging tag to a RUNNING
+ * Running update (docs/conditions.md; Belle II `b2conditionsdb tag runningupdate`): apply a VALIDATED staging tag to a RUNNING
  * tag from a first valid run R on, atomically. The rules and the operations are planned by
  * `src/domain/running-update.ts`; this use case locks the running tag (FOR UPDATE) and the staging tag (FOR SHARE), loads
  * what the plan needs, and applies it in the same transaction: closes and extensions are remove + insert (rows are never

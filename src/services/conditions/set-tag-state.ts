@@ -1,5 +1,5 @@
 /**
- * Change a tag's state along the transition table of DOMAIN §2 (src/domain/tag-states.ts). The change is a
+ * Change a tag's state along the tag lifecycle (src/domain/tag-states.ts). The change is a
  * compare-and-set on the locked row, recorded in the tag history and the audit log in the same transaction, and logged
  * once.
  */

@@ -5,7 +5,7 @@
  * from the database, so a restarted demo carries on where it stopped and never repeats work.
  */
 import type { Deps } from '../../deps.ts';
-import type { RunningServer } from '../../server.ts';
+import type { DemoServer } from './run-demo.ts';
 import { allTicks } from '../../scheduler/ticks.ts';
 
 import type { DemoConfig } from '../../config/demo-schema.ts';
@@ -43,7 +43,7 @@ export interface DemoOutcome {
 
 export interface DriverOptions {
   deps: Deps;
-  server: RunningServer;
+  server: DemoServer;
   demo: DemoConfig;
   dirs: { raw: string; runlists: string };
   people: DemoPeople;

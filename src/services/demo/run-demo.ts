@@ -9,8 +9,8 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import winston from 'winston';
 import { loadAppConfig } from '../../config/app-config.ts';
-import { createDeps } from '../../bootstrap.ts';
-import { startServer, type RunningServer } from '../../server.ts';
+import type { AppConfig } from '../../config/app-config.ts';
+import type { Logger } from '../../observability/logger.ts';
 import type { Deps } from '../../deps.ts';
 import { coerceError } from '../../domain/errors.ts';
 import { prepareDemoEnvironment, readDemoState, writeDemoState, type DemoEnvironment } from './demo-environment.ts';
@@ -18,7 +18,22 @@ import { ensureDemoAccounts, type DemoAccounts } from './demo-accounts.ts';
 import { demoPeople } from './demo-people.ts';
 import { demoSummary, driveDemo, isComplete, observe } from './demo-driver.ts';
 
+/** The server the demo drives: what the CLI's demo command starts for it (the demo does not import the server). */
+export interface DemoServer {
+  port: number;
+  scheduler: { start(): void; runOnce(name: string): Promise<{ error?: string }> };
+  close(): Promise<void>;
+}
+
+/** How to build the app: given by the caller (src/cli/commands/demo.ts wires bootstrap and server), so services do not import them. */
+export interface DemoHost {
+  createDeps(config: AppConfig, overrides: { logger: Logger }): Promise<Deps>;
+  /** the real server, with its scheduler stopped (the demo starts it when the experiment is complete) */
+  startServer(deps: Deps): Promise<DemoServer>;
+}
+
 export interface DemoOptions {
+  host: DemoHost;
   home: string;
   exitWhenComplete: boolean;
   /** with exitWhenComplete: give up (exit 1) after this long */
@@ -76,7 +91,7 @@ function fileLogger(file: string, level: string) {
   });
 }
 
-function banner(env: DemoEnvironment, deps: Deps, server: RunningServer, accounts: DemoAccounts): string {
+function banner(env: DemoEnvironment, deps: Deps, server: DemoServer, accounts: DemoAccounts): string {
   const url = `http://localhost:${server.port}`;
   const d = env.demo;
   return [
@@ -127,7 +142,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   const releaseLock = takeLock(env);
   const logger = fileLogger(env.paths.logFile, config.logLevel);
   let deps: Deps | undefined;
-  let server: RunningServer | undefined;
+  let server: DemoServer | undefined;
   let stopping = false;
   const shutdown = async () => {
     stopping = true;
@@ -138,10 +153,10 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   };
   try {
     out(`starting calibloop in ${env.home} …`);
-    deps = await createDeps(config, { logger });
+    deps = await opts.host.createDeps(config, { logger });
     if (deps.db.kind === 'pglite') await deps.db.shareOnSocket(config.socketDir);
     try {
-      server = await startServer(deps, { scheduler: false });
+      server = await opts.host.startServer(deps);
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       throw new DemoStartError(err.code === 'EADDRINUSE' ? `port ${config.port} is busy: another calibloop (or something else) is listening there. Stop it, or use PORT=8081 npm start` : err.message);

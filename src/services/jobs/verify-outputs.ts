@@ -1,5 +1,5 @@
 /**
- * Output verification (seed 004: jobs "finished" with no output). After exit 0, every declared output must exist and
+ * Output verification: a job that exits 0 without its outputs is not a success. After exit 0, every declared output must exist and
  * be non-empty; each is checksummed (sha256) and registered with the events the program's JSON summary reports for
  * it. Anything missing makes the attempt a failure of class software.
  */

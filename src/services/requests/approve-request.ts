@@ -5,9 +5,9 @@
  */
 import type { Deps } from '../../deps.ts';
 import { inTransaction } from '../../db/transaction.ts';
-import { conflict, forbidden, notFound, ruleViolation } from '../../domain/errors.ts';
+import { conflict, notFound, ruleViolation } from '../../domain/errors.ts';
 import { requestLifecycle } from '../../domain/calibration-states.ts';
-import type { Actor } from '../../domain/roles.ts';
+import { assertCalibrationManager, type Actor } from '../../domain/roles.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { calibrationSetup, definitionOf, loopTags } from '../calibration/calibration-config.ts';
 import { currentRunsOfBucket, ensureCalibrationRun } from '../calibration/calibration-runs.ts';
@@ -15,12 +15,8 @@ import { transitionBucket } from '../buckets/transition-bucket.ts';
 import { calibrationIsOver } from './submit-request.ts';
 import { toRequestView, type RequestView } from './request-view.ts';
 
-export function assertManager(actor: Actor, what: string): void {
-  if (actor.role !== 'calibration_manager') throw forbidden(`only the calibration manager may ${what}; ${actor.user} acts as ${actor.role}`);
-}
-
 export async function approveRequest(deps: Deps, actor: Actor, id: number, comment?: string): Promise<RequestView> {
-  assertManager(actor, 'approve algorithm requests');
+  assertCalibrationManager(actor, 'approve algorithm requests');
   const setup = calibrationSetup(deps.config);
   const now = deps.clock.now();
   const { request, bucketName } = await inTransaction(deps, async (tx) => {

@@ -3,13 +3,12 @@ import type { Deps } from '../../deps.ts';
 import { inTransaction } from '../../db/transaction.ts';
 import { conflict, invalid, notFound } from '../../domain/errors.ts';
 import { requestLifecycle } from '../../domain/calibration-states.ts';
-import type { Actor } from '../../domain/roles.ts';
+import { assertCalibrationManager, type Actor } from '../../domain/roles.ts';
 import { recordAudit } from '../audit/record-audit.ts';
-import { assertManager } from './approve-request.ts';
 import { toRequestView, type RequestView } from './request-view.ts';
 
 export async function rejectRequest(deps: Deps, actor: Actor, id: number, comment: string): Promise<RequestView> {
-  assertManager(actor, 'reject algorithm requests');
+  assertCalibrationManager(actor, 'reject algorithm requests');
   if (!comment || !comment.trim()) throw invalid('a rejection needs a comment for the expert', [{ path: 'body.comment', message: 'required' }]);
   const now = deps.clock.now();
   const { row, bucket } = await inTransaction(deps, async (tx) => {

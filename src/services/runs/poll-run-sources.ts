@@ -1,5 +1,5 @@
 /**
- * Polls every run source of config/production.yaml (the run-sources tick; seed 001: "watchdog for new runs").
+ * Polls every run source of config/production.yaml (the run-sources tick: new runs are picked up without anyone importing them).
  *
  * - directory: each run-list file (`*.json`, `*.yaml`, `*.yml`) is read when new or changed (size/mtime, then sha256),
  *   validated as a whole, and written in one transaction. The DAQ's directory is never modified.
