@@ -9,9 +9,8 @@ import { inTransaction } from '../../db/transaction.ts';
 import { conflict, invalid } from '../../domain/errors.ts';
 import { candidateLifecycle } from '../../domain/calibration-states.ts';
 import { assertCalibrationManager, type Actor } from '../../domain/roles.ts';
-import { recordAudit } from '../audit/record-audit.ts';
 import { toCandidateView, type CandidateView } from './candidate-view.ts';
-import { lockBucketsForDecision, parseDecision, selectCandidates, type DecidePayloadsInput } from './decide-payloads.ts';
+import { lockBucketsForDecision, parseDecision, selectCandidates, type DecidePayloadsInput, recordCandidateDecisions } from './decide-payloads.ts';
 
 export async function approvePayloads(deps: Deps, actor: Actor, raw: DecidePayloadsInput): Promise<CandidateView[]> {
   assertCalibrationManager(actor, 'approve payloads');
@@ -37,22 +36,17 @@ export async function approvePayloads(deps: Deps, actor: Actor, raw: DecidePaylo
       }
     }
     for (const c of candidates) candidateLifecycle.assert(c.state, 'approved');
-    const moved = await tx.payloadCandidate.updateMany({
-      where: { id: { in: candidates.map((c) => c.id) }, state: 'pending' },
-      data: { state: 'approved', decidedBy: actor.user, decidedAt: now, comment: input.comment ?? null },
+    const byId = new Map(candidates.map((c) => [c.id, c]));
+    const moved = await recordCandidateDecisions(tx, actor, {
+      candidates,
+      buckets,
+      from: ['pending'],
+      to: 'approved',
+      comment: input.comment ?? null,
+      at: now,
+      details: (c) => ({ outcome: byId.get(c.id)!.outcome }),
     });
-    if (moved.count !== candidates.length) throw conflict('some candidates were decided meanwhile; nothing changed');
-    for (const c of candidates) {
-      const bucket = buckets.get(c.bucketId)!;
-      await recordAudit(tx, actor, {
-        action: 'payload.approve',
-        targetType: 'payload_candidate',
-        targetId: c.id,
-        summary: `${actor.user} approved ${c.name} rev ${c.revision} (${c.calibration}, ${bucket.name})${input.comment ? `: ${input.comment}` : ''}`,
-        details: { bucket: bucket.name, calibration: c.calibration, name: c.name, revision: c.revision, outcome: c.outcome, comment: input.comment ?? null },
-        at: now,
-      });
-    }
+    if (moved !== candidates.length) throw conflict('some candidates were decided meanwhile; nothing changed');
     const rows = await tx.payloadCandidate.findMany({ where: { id: { in: candidates.map((c) => c.id) } }, orderBy: { id: 'asc' } });
     return rows.map((r) => toCandidateView(r, buckets.get(r.bucketId)!.name));
   });

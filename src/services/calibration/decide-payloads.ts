@@ -1,11 +1,14 @@
 /**
  * Shared by approve-payloads and reject-payloads: which candidates a decision covers (explicit ids, or every pending
- * candidate of a bucket) and the guard that decisions happen only while the bucket waits for them. The bucket row is
+ * candidate of a bucket), how a decision is recorded, and the guard that decisions happen only while the bucket waits for them. The bucket row is
  * locked first (a no-op compare-and-set), so a decision and the finalising tick's move to `updating` never interleave.
  */
 import { z } from 'zod';
 import { DomainError, invalid, notFound, ruleViolation } from '../../domain/errors.ts';
-import type { Db } from '../../db/transaction.ts';
+import type { Db, Tx } from '../../db/transaction.ts';
+import type { Actor } from '../../domain/roles.ts';
+import type { CandidateState } from '../../domain/calibration-states.ts';
+import { recordAudit } from '../audit/record-audit.ts';
 import { findBucket } from '../buckets/bucket-data.ts';
 
 export const DecidePayloadsSchema = z
@@ -57,4 +60,40 @@ export async function selectCandidates(tx: Db, input: { ids?: number[]; bucket?:
   }
   const bucket = await findBucket(tx, input.bucket!);
   return tx.payloadCandidate.findMany({ where: { bucketId: bucket.id, state: 'pending' }, orderBy: { id: 'asc' } });
+}
+
+/**
+ * One candidate decision: moved compare-and-set for all `candidates` at once (from `from`), then one audit event per
+ * candidate. Returns how many rows moved (the caller decides whether fewer is a conflict).
+ */
+export async function recordCandidateDecisions(
+  tx: Tx,
+  actor: Actor,
+  input: {
+    candidates: ReadonlyArray<{ id: number; bucketId: number; name: string; revision: number; calibration: string }>;
+    buckets: ReadonlyMap<number, { name: string }>;
+    from: CandidateState[];
+    to: 'approved' | 'rejected';
+    comment: string | null;
+    at: Date;
+    details?: (c: { id: number }) => Record<string, unknown>;
+  },
+): Promise<number> {
+  const { candidates, to, comment, at } = input;
+  const moved = await tx.payloadCandidate.updateMany({
+    where: { id: { in: candidates.map((c) => c.id) }, state: { in: input.from } },
+    data: { state: to, decidedBy: actor.user, decidedAt: at, comment },
+  });
+  for (const c of candidates) {
+    const bucket = input.buckets.get(c.bucketId)!;
+    await recordAudit(tx, actor, {
+      action: to === 'approved' ? 'payload.approve' : 'payload.reject',
+      targetType: 'payload_candidate',
+      targetId: c.id,
+      summary: `${actor.user} ${to} ${c.name} rev ${c.revision} (${c.calibration}, ${bucket.name})${comment ? `: ${comment}` : ''}`,
+      details: { bucket: bucket.name, calibration: c.calibration, name: c.name, revision: c.revision, ...(input.details?.(c) ?? {}), comment },
+      at,
+    });
+  }
+  return moved.count;
 }

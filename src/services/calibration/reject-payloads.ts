@@ -9,10 +9,9 @@ import { inTransaction } from '../../db/transaction.ts';
 import { invalid } from '../../domain/errors.ts';
 import { candidateLifecycle } from '../../domain/calibration-states.ts';
 import { assertCalibrationManager, type Actor } from '../../domain/roles.ts';
-import { recordAudit } from '../audit/record-audit.ts';
 import { calibrationSetup } from './calibration-config.ts';
 import { toCandidateView, type CandidateView } from './candidate-view.ts';
-import { lockBucketsForDecision, parseDecision, selectCandidates, type DecidePayloadsInput } from './decide-payloads.ts';
+import { lockBucketsForDecision, parseDecision, selectCandidates, type DecidePayloadsInput, recordCandidateDecisions } from './decide-payloads.ts';
 import { queueLoopNotification } from './loop-notifications.ts';
 import { syncStagingTagQuietly } from './staging-tag.ts';
 import { transitionCalibration } from './transition-calibration.ts';
@@ -36,21 +35,15 @@ export async function rejectPayloads(deps: Deps, actor: Actor, raw: DecidePayloa
       orderBy: { id: 'asc' },
     });
     for (const c of affected) candidateLifecycle.assert(c.state, 'rejected');
-    await tx.payloadCandidate.updateMany({
-      where: { id: { in: affected.map((c) => c.id) }, state: { in: ['pending', 'approved'] } },
-      data: { state: 'rejected', decidedBy: actor.user, decidedAt: now, comment },
+    await recordCandidateDecisions(tx, actor, {
+      candidates: affected,
+      buckets,
+      from: ['pending', 'approved'],
+      to: 'rejected',
+      comment,
+      at: now,
+      details: (c) => ({ listed: listed.some((l) => l.id === c.id) }),
     });
-    for (const c of affected) {
-      const bucket = buckets.get(c.bucketId)!;
-      await recordAudit(tx, actor, {
-        action: 'payload.reject',
-        targetType: 'payload_candidate',
-        targetId: c.id,
-        summary: `${actor.user} rejected ${c.name} rev ${c.revision} (${c.calibration}, ${bucket.name}): ${comment}`,
-        details: { bucket: bucket.name, calibration: c.calibration, name: c.name, revision: c.revision, comment, listed: listed.some((l) => l.id === c.id) },
-        at: now,
-      });
-    }
     for (const run of runs) {
       const bucket = buckets.get(run.bucketId)!;
       const experts = setup.byName.get(run.calibration)?.expertUsernames ?? [];
