@@ -11,6 +11,7 @@ import { registerAllRoutes } from './routes/index.ts';
 import type { RouteTools } from './route.ts';
 import { DomainError } from '../domain/errors.ts';
 import { dashboardRouter } from './dashboard.ts';
+import { makeV2Router } from './v2/router.ts';
 
 export function makeApp(deps: Deps) {
   const app = express();
@@ -65,6 +66,8 @@ export function makeApp(deps: Deps) {
   });
   api.use((req, _res, next) => next(new DomainError('NOT_FOUND', `no endpoint ${req.method} ${req.baseUrl}${req.path}`)));
   app.use('/api/v1', api);
+  // the Belle II conditions REST API (basf2, b2conditionsdb), with its own error shape
+  app.use('/v2', makeV2Router(deps));
   app.use(dashboardRouter());
   app.use((req, _res, next) => next(new DomainError('NOT_FOUND', `no endpoint ${req.method} ${req.path}`)));
   app.use(errorMiddleware(deps.logger));

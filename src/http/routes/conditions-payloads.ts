@@ -2,7 +2,7 @@
  * Payload endpoints: streamed upload (raw body or multipart), metadata, revisions, and download with checksum headers.
  * Payload bytes never change, so downloads are cacheable forever and answer If-None-Match with 304.
  */
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import type { Readable } from 'node:stream';
 import busboy from 'busboy';
 import { z } from 'zod';
@@ -141,28 +141,31 @@ export function registerConditionsPayloadRoutes(tools: RouteTools, deps: Deps): 
       auth: 'public',
       params: RevisionParams,
     },
-    async ({ req, res, params }) => {
-      const payload = await showPayload(deps, params.name, params.revision);
-      const headers = {
-        ETag: `"${payload.sha256}"`,
-        'Cache-Control': 'public, max-age=31536000, immutable',
-        'X-Checksum-Md5': payload.md5,
-        'X-Checksum-Sha256': payload.sha256,
-      };
-      if (notModified(req, [headers.ETag])) return sendNotModified(res, headers);
-      const { stream } = await openPayloadContent(deps, params.name, params.revision);
-      res.status(200);
-      for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
-      res.setHeader('Content-Type', 'application/octet-stream');
-      res.setHeader('Content-Length', String(payload.size));
-      res.setHeader('Content-MD5', Buffer.from(payload.md5, 'hex').toString('base64'));
-      res.setHeader('Digest', `sha-256=${Buffer.from(payload.sha256, 'hex').toString('base64')}`);
-      res.setHeader('Content-Disposition', `attachment; filename="${payloadFileName(payload.name, payload.revision)}"`);
-      await new Promise<void>((resolve, reject) => {
-        stream.on('error', reject);
-        res.on('close', resolve);
-        stream.pipe(res);
-      });
-    },
+    async ({ req, res, params }) => sendPayloadFile(deps, req, res, params.name, params.revision),
   );
+}
+
+/** The payload bytes with checksum headers; the same for every door (/api/v1 and the Belle II /v2 file layout). */
+export async function sendPayloadFile(deps: Deps, req: Request, res: Response, name: string, revision: number): Promise<void> {
+  const payload = await showPayload(deps, name, revision);
+  const headers = {
+    ETag: `"${payload.sha256}"`,
+    'Cache-Control': 'public, max-age=31536000, immutable',
+    'X-Checksum-Md5': payload.md5,
+    'X-Checksum-Sha256': payload.sha256,
+  };
+  if (notModified(req, [headers.ETag])) return sendNotModified(res, headers);
+  const { stream } = await openPayloadContent(deps, name, revision);
+  res.status(200);
+  for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+  res.setHeader('Content-Type', 'application/octet-stream');
+  res.setHeader('Content-Length', String(payload.size));
+  res.setHeader('Content-MD5', Buffer.from(payload.md5, 'hex').toString('base64'));
+  res.setHeader('Digest', `sha-256=${Buffer.from(payload.sha256, 'hex').toString('base64')}`);
+  res.setHeader('Content-Disposition', `attachment; filename="${payloadFileName(payload.name, payload.revision)}"`);
+  await new Promise<void>((resolve, reject) => {
+    stream.on('error', reject);
+    res.on('close', resolve);
+    stream.pipe(res);
+  });
 }

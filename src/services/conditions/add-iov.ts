@@ -154,3 +154,23 @@ export async function addIov(deps: Deps, actor: Actor, raw: AddIovInput, opts: T
   const r = await addIovs(deps, actor, { tag: input.tag, entries: [{ payload: input.payload, iov: input.iov }], allowOverlap: input.allowOverlap, reason: input.reason }, opts);
   return r.added[0];
 }
+
+const RowId = z.number().int().min(1).max(2 ** 31 - 1);
+export const AddIovByIdsSchema = z.object({ tagId: RowId, payloadId: RowId, iov: IovSchema, reason: ReasonSchema });
+export type AddIovByIdsInput = z.input<typeof AddIovByIdsSchema>;
+
+/** The same addition, with the tag and the payload named by their row ids (as Belle II clients name them). */
+export async function addIovByIds(deps: Deps, actor: Actor, raw: AddIovByIdsInput, opts: TxOption = {}): Promise<IovView> {
+  const input = AddIovByIdsSchema.parse(raw);
+  return inTransaction(
+    deps,
+    async (tx) => {
+      const [tag] = await tx.$queryRaw<Array<{ name: string }>>`SELECT name FROM "GlobalTag" WHERE id = ${input.tagId}`;
+      if (!tag) throw notFound(`global tag with id ${input.tagId}`);
+      const [payload] = await tx.$queryRaw<Array<{ name: string; revision: number }>>`SELECT name, revision FROM "Payload" WHERE id = ${input.payloadId}`;
+      if (!payload) throw notFound(`payload with id ${input.payloadId}`);
+      return addIov(deps, actor, { tag: tag.name, payload, iov: input.iov, reason: input.reason }, { tx });
+    },
+    opts,
+  );
+}

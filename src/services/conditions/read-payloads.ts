@@ -33,3 +33,13 @@ export async function openPayloadContent(deps: Deps, name: string, revision: num
   }
   return { payload: payloadView(row), stream: deps.payloadStore.open(row.storageKey) };
 }
+
+/** Payloads already stored, looked up by (name, md5) as Belle II clients ask before uploading; unknown pairs are left out. */
+export async function findPayloadsByChecksum(deps: Pick<Deps, 'prisma'>, pairs: ReadonlyArray<{ name: string; checksum: string }>): Promise<PayloadRow[]> {
+  if (!pairs.length) return [];
+  const names = pairs.map((p) => p.name);
+  const sums = pairs.map((p) => p.checksum.toLowerCase());
+  return deps.prisma.$queryRaw<PayloadRow[]>`SELECT DISTINCT p.* FROM "Payload" p
+    JOIN unnest(${names}::text[], ${sums}::text[]) AS u(name, md5) ON p.name = u.name AND p.md5 = u.md5
+    ORDER BY p.name, p.revision`;
+}

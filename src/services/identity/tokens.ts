@@ -12,7 +12,7 @@ import { recordAudit } from '../audit/record-audit.ts';
 import type { Clock } from '../../domain/clock.ts';
 import { inTransaction } from '../../db/transaction.ts';
 
-const TOKEN_PREFIX = 'clb_';
+export const TOKEN_PREFIX = 'clb_';
 
 export const CreateTokenSchema = z
   .object({

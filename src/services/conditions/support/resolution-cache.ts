@@ -21,6 +21,13 @@ import { payloadUrl } from './payloads.ts';
 
 export interface CachedEntry extends Entry {
   md5: string;
+  /** row ids and provenance, for the Belle II /v2 door (payloadId, payloadIovId, dtmIns, modifiedBy) */
+  payloadId: number;
+  iovId: number;
+  insertedAtMs: number;
+  insertedBy: string;
+  payloadCreatedAtMs: number;
+  payloadCreatedBy: string;
 }
 
 export interface TagInfo {
@@ -47,13 +54,23 @@ export interface ResolutionBody {
   payloads: ResolvedPayload[];
 }
 
-export interface CachedResponse {
+/** A JSON answer serialised once: its bytes, its gzip (made on first demand) and strong ETags for both. */
+export interface EncodedBody {
   body: Buffer;
   etag: string;
   immutable: boolean;
   gzip(): Buffer;
   etagGzip: string;
+}
+
+export interface CachedResponse extends EncodedBody {
   value: ResolutionBody;
+  /** the resolved rows behind `value.payloads`, in the same order (other encodings of the same answer use them) */
+  entries: ReadonlyArray<CachedEntry & { tag: string }>;
+}
+
+export interface ResolveOptions {
+  revalidate?: boolean;
 }
 
 /** How long a PUBLISHED tag's state is trusted before it is checked again (another instance may invalidate it). */
@@ -100,13 +117,14 @@ class ConditionsCache {
     return this.batch.result;
   }
 
-  async tagInfos(names: readonly string[]): Promise<TagInfo[]> {
+  /** `revalidate`: the client asked for a fresh answer (Cache-Control: no-cache), so even PUBLISHED tags are re-read. */
+  async tagInfos(names: readonly string[], opts: ResolveOptions = {}): Promise<TagInfo[]> {
     const now = performance.now();
     const out = new Map<string, TagInfo>();
     const missing: string[] = [];
     for (const n of names) {
       const p = this.published.get(n);
-      if (p && now - p.checkedAt < PUBLISHED_RECHECK_MS) out.set(n, p.info);
+      if (p && !opts.revalidate && now - p.checkedAt < PUBLISHED_RECHECK_MS) out.set(n, p.info);
       else missing.push(n);
     }
     if (missing.length) {
@@ -159,8 +177,8 @@ class ConditionsCache {
     }
   }
 
-  async resolve(names: readonly string[], exp: number, run: number): Promise<CachedResponse> {
-    const infos = await this.tagInfos(names);
+  async resolve(names: readonly string[], exp: number, run: number, opts: ResolveOptions = {}): Promise<CachedResponse> {
+    const infos = await this.tagInfos(names, opts);
     const loaded = await Promise.all(infos.map((i) => this.index(i)));
     const chainKey = infos.map((i, k) => `${i.id}:${loaded[k].version}`).join('|');
     let b = this.bounds.get(chainKey);
@@ -188,8 +206,7 @@ class ConditionsCache {
       run,
     );
     const validFor = iovFromKeys(seg === 0 ? 0 : b[seg - 1], seg < b.length ? b[seg] - 1 : Number.POSITIVE_INFINITY);
-    const value = bodyOf(infos.map((i) => i.name), validFor, immutable, resolved);
-    const response = makeResponse(value);
+    const response = makeResponse(infos.map((i) => i.name), validFor, immutable, resolved);
     this.responses.set(key, response);
     this.responseBytes += response.body.length;
     while (this.responseBytes > MAX_RESPONSE_BYTES && this.responses.size > 1) {
@@ -217,14 +234,17 @@ export function bodyOf(tags: string[], validFor: Iov, immutable: boolean, resolv
   };
 }
 
-export function makeResponse(value: ResolutionBody): CachedResponse {
-  const body = Buffer.from(JSON.stringify(value));
+export function makeResponse(tags: string[], validFor: Iov, immutable: boolean, resolved: ReadonlyArray<CachedEntry & { tag: string }>): CachedResponse {
+  const value = bodyOf(tags, validFor, immutable, resolved);
+  return { ...encodeBody(Buffer.from(JSON.stringify(value)), immutable), value, entries: resolved };
+}
+
+export function encodeBody(body: Buffer, immutable: boolean): EncodedBody {
   const hash = createHash('sha256').update(body).digest('base64url').slice(0, 32);
   let gz: Buffer | undefined;
   return {
     body,
-    value,
-    immutable: value.immutable,
+    immutable,
     etag: `"${hash}"`,
     etagGzip: `"${hash}-gz"`,
     // level 1: a third of the CPU of the default for a few percent more bytes; computed once per segment
@@ -238,17 +258,23 @@ export function makeResponse(value: ResolutionBody): CachedResponse {
  */
 async function loadIndex(deps: Pick<Deps, 'prisma' | 'logger'>, tagId: number): Promise<{ version: number; index: TagIndex<CachedEntry> }> {
   const started = performance.now();
+  // unit (\x1f) and record (\x1e) separators: user names may hold commas
   const rows = await deps.prisma.$queryRaw<Array<{ version: number; data: string | null }>>`
     SELECT (SELECT version FROM "GlobalTag" WHERE id = ${tagId}) AS version,
-      (SELECT string_agg(concat_ws(',', i.name, i.revision, i."firstExp", i."firstRun", i."finalExp", i."finalRun", p.md5), E'\n')
+      (SELECT string_agg(concat_ws(chr(31), i.name, i.revision, i."firstExp", i."firstRun", i."finalExp", i."finalRun", p.md5,
+                                   i."payloadId", i.id, floor(extract(epoch FROM i."insertedAt") * 1000)::bigint,
+                                   floor(extract(epoch FROM p."createdAt") * 1000)::bigint, i."insertedBy", p."createdBy"), chr(30))
        FROM "Iov" i JOIN "Payload" p ON p.id = i."payloadId"
        WHERE i."tagId" = ${tagId} AND i."removedAt" IS NULL) AS data`;
   const entries: CachedEntry[] = [];
   const data = rows[0]?.data;
   if (data) {
-    for (const line of data.split('\n')) {
-      const f = line.split(',');
-      entries.push({ name: f[0], revision: +f[1], firstExp: +f[2], firstRun: +f[3], finalExp: +f[4], finalRun: +f[5], md5: f[6] });
+    for (const line of data.split('\x1e')) {
+      const f = line.split('\x1f');
+      entries.push({
+        name: f[0], revision: +f[1], firstExp: +f[2], firstRun: +f[3], finalExp: +f[4], finalRun: +f[5], md5: f[6],
+        payloadId: +f[7], iovId: +f[8], insertedAtMs: +f[9], payloadCreatedAtMs: +f[10], insertedBy: f[11], payloadCreatedBy: f[12],
+      });
     }
   }
   const index = new TagIndex(entries);
