@@ -1,12 +1,13 @@
 /**
  * The long-running server: HTTP API + scheduled ticks on one set of deps.
  */
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Deps } from './deps.ts';
 import { makeApp } from './http/app.ts';
 import { Scheduler } from './scheduler/scheduler.ts';
 import { allTicks } from './scheduler/ticks.ts';
+import { conditionsHotPath } from './http/v2/hot-path.ts';
 
 export interface RunningServer {
   url: string;
@@ -19,8 +20,14 @@ export interface RunningServer {
 
 export async function startServer(deps: Deps, opts: { port?: number; host?: string; scheduler?: boolean } = {}): Promise<RunningServer> {
   const app = makeApp(deps);
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(opts.port ?? deps.config.port, opts.host ?? '0.0.0.0', (err?: Error) => (err ? reject(err) : resolve(s)));
+  // conditions reads for jobs are answered ahead of Express's router when they can be (src/http/v2/hot-path.ts)
+  const server: Server = createServer(conditionsHotPath(deps, app));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? deps.config.port, opts.host ?? '0.0.0.0', () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
   server.keepAliveTimeout = 65_000;
   const port = (server.address() as AddressInfo).port;

@@ -18,6 +18,7 @@ import { runningUpdate } from '../../src/services/conditions/running-update.ts';
 let app: TestApp;
 let c: ReturnType<typeof conditions>;
 let managerToken: string;
+const logLines = () => (app.deps.logger as unknown as { lines: Array<Record<string, unknown>> }).lines;
 const md5 = (b: Buffer | string) => createHash('md5').update(b).digest('hex');
 
 before(async () => {
@@ -91,6 +92,27 @@ describe('the C++ metadata provider at job start', () => {
     assert.match(String(first.headers['cache-control']), /immutable/);
     const again = await exchange(url, 'GET', [host, ['Accept', 'application/json'], ['Accept-Encoding', 'gzip'], ['If-None-Match', String(first.headers.etag)]]);
     assert.equal(again.status, 304);
+  });
+});
+
+describe('one hot path for both doors', () => {
+  it('when a canonical request comes, then it is answered ahead of the router; any other spelling gets the same answer from Express', async () => {
+    const host: [string, string] = ['Host', new URL(app.url).host];
+    const hot = await exchange(`${app.url}/v2/iovPayloads/?gtName=v2_fix&expNumber=1&runNumber=12`, 'GET', [host]);
+    const routed = await exchange(`${app.url}/v2/iovPayloads?gtName=v2_fix&expNumber=1&runNumber=12&extra=1`, 'GET', [host]);
+    const served = (id: unknown) => logLines().find((l) => l.requestId === id && l.message === 'request')?.served;
+    assert.equal(hot.status, 200);
+    assert.equal(served(hot.headers['x-request-id']), 'hot-path');
+    assert.equal(served(routed.headers['x-request-id']), undefined, 'answered by Express');
+    assert.equal(hot.body.toString(), routed.body.toString());
+    assert.equal(hot.headers.etag, routed.headers.etag);
+    const v1hot = await exchange(`${app.url}/api/v1/resolve?tag=v2_fix,v2_base&exp=1&run=12`, 'GET', [host]);
+    const v1routed = await exchange(`${app.url}/api/v1/resolve?tag=v2_fix&tag=v2_base&exp=1&run=12`, 'GET', [host]);
+    assert.equal(served(v1hot.headers['x-request-id']), 'hot-path');
+    assert.equal(served(v1routed.headers['x-request-id']), undefined);
+    assert.equal(v1hot.body.toString(), v1routed.body.toString());
+    const metrics = await exchange(`${app.url}/metrics`, 'GET', [host]);
+    assert.match(metrics.body.toString(), /calibloop_http_requests_total\{method="GET",route="\/iovPayloads",status="200"\} \d+/);
   });
 });
 
