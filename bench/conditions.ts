@@ -1,5 +1,5 @@
 /**
- * Conditions benchmark: `npm run bench -- conditions [--duration S] [--warmup S] [--keep]`.
+ * Conditions benchmark: `npm run bench -- conditions [--duration S] [--warmup S] [--rounds N] [--connections 32,256] [--keep]`.
  *
  * Builds, with bulk SQL (not 100k requests), 1,000 payload names × 100 revisions and tags of 1,000 names × 100 IoVs
  * each (100k IoVs per tag), among them the PUBLISHED `bench_base` and the RUNNING `bench_running` with the same
@@ -7,8 +7,8 @@
  * at 32 and at 256 keep-alive connections, for each door (`/api/v1/resolve`, `/v2/iovPayloads`):
  * - the ceiling: a bare node:http server in this process writing that door's cached gzip answer with the same headers;
  * - the door on the PUBLISHED tag and on the RUNNING tag, at random runs;
- * each as answers/s, p50/p99 and the ratio to the ceiling measured just before it (the machine is shared and noisy;
- * the ratio is what is comparable). Then times a snapshot of the 100k-IoV running tag and a running update applying
+ * in `--rounds` (3) interleaved rounds, each as answers/s, p50/p99, server CPU per answer and the ratio to the
+ * ceiling measured just before it (the machine is shared and noisy: the ratios are what is comparable, medians kept). Then times a snapshot of the 100k-IoV running tag and a running update applying
  * 1,000 payloads.
  *
  * Database: PostgreSQL when DATABASE_URL is set (a fresh database is created on that server and dropped afterwards
@@ -133,8 +133,9 @@ function load(url: string, paths: string[], connections: number, durationS: numb
 const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
 
 export async function main(args: string[]): Promise<void> {
-  const durationS = Number(arg(args, 'duration', '8'));
-  const warmupS = Number(arg(args, 'warmup', '3'));
+  const durationS = Number(arg(args, 'duration', '4'));
+  const warmupS = Number(arg(args, 'warmup', '1'));
+  const rounds = Number(arg(args, 'rounds', '3'));
   const connectionCounts = arg(args, 'connections', '32,256').split(',').map(Number);
   const keep = args.includes('--keep');
   const base = process.env.DATABASE_URL;
@@ -231,20 +232,37 @@ export async function main(args: string[]): Promise<void> {
       errors: r.errors + Object.entries(r.statuses).filter(([st]) => st !== '200').reduce((a, [, n]) => a + n, 0),
       server_cpu_ms_per_request: round(r.serverCpuMsPerRequest, 3),
     });
+    const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+    type Sample = ReturnType<typeof summary>;
+    /** Medians over the rounds; ratios are taken per round (ceiling and door measured back to back), then the median. */
+    const combine = (samples: Sample[], ceilings: Sample[]) => ({
+      rps: median(samples.map((x) => x.rps)),
+      p50_ms: median(samples.map((x) => x.p50_ms)),
+      p99_ms: median(samples.map((x) => x.p99_ms)),
+      errors: samples.reduce((a, x) => a + x.errors, 0),
+      server_cpu_ms_per_request: median(samples.map((x) => x.server_cpu_ms_per_request)),
+      ...(ceilings.length
+        ? {
+            ratio_to_ceiling: round(median(samples.map((x, k) => x.rps / ceilings[k].rps)), 3),
+            cpu_efficiency_vs_ceiling: round(median(samples.map((x, k) => ceilings[k].server_cpu_ms_per_request / x.server_cpu_ms_per_request)), 3),
+          }
+        : {}),
+      rounds_rps: samples.map((x) => x.rps),
+    });
     const loadResults: Record<string, Record<string, Record<string, unknown>>> = {};
     for (const connections of connectionCounts) {
       const byDoor: Record<string, Record<string, unknown>> = {};
       for (const [door, path] of Object.entries(doors)) {
-        log(`${connections} connections, ${door}: ceiling, then PUBLISHED, then RUNNING (${durationS} s each after ${warmupS} s warm-up)`);
-        const ceiling = summary(await load(ceilingUrl, runs.map((r) => path(published, r)), connections, durationS, warmupS, gzipHeaders));
-        const pub = summary(await load(server.url, runs.map((r) => path(published, r)), connections, durationS, warmupS, gzipHeaders));
-        const run = summary(await load(server.url, runs.map((r) => path(running, r)), connections, durationS, warmupS, gzipHeaders));
-        byDoor[door] = {
-          ceiling,
-          published: { ...pub, ratio_to_ceiling: round(pub.rps / ceiling.rps, 3) },
-          running: { ...run, ratio_to_ceiling: round(run.rps / ceiling.rps, 3) },
-        };
-        log(`  ceiling ${ceiling.rps}/s p99 ${ceiling.p99_ms} ms | published ${pub.rps}/s (${round((100 * pub.rps) / ceiling.rps, 0)} %) p99 ${pub.p99_ms} ms | running ${run.rps}/s (${round((100 * run.rps) / ceiling.rps, 0)} %) p99 ${run.p99_ms} ms`);
+        const got = { ceiling: [] as Sample[], published: [] as Sample[], running: [] as Sample[] };
+        for (let k = 1; k <= rounds; k++) {
+          log(`${connections} connections, ${door}, round ${k}/${rounds}: ceiling, PUBLISHED, RUNNING (${durationS} s each after ${warmupS} s warm-up)`);
+          got.ceiling.push(summary(await load(ceilingUrl, runs.map((r) => path(published, r)), connections, durationS, warmupS, gzipHeaders)));
+          got.published.push(summary(await load(server.url, runs.map((r) => path(published, r)), connections, durationS, warmupS, gzipHeaders)));
+          got.running.push(summary(await load(server.url, runs.map((r) => path(running, r)), connections, durationS, warmupS, gzipHeaders)));
+          const [c, p, r] = [got.ceiling.at(-1)!, got.published.at(-1)!, got.running.at(-1)!];
+          log(`  ceiling ${c.rps}/s p99 ${c.p99_ms} ms | published ${p.rps}/s (${round((100 * p.rps) / c.rps, 0)} %) p99 ${p.p99_ms} ms | running ${r.rps}/s (${round((100 * r.rps) / c.rps, 0)} %) p99 ${r.p99_ms} ms`);
+        }
+        byDoor[door] = { ceiling: combine(got.ceiling, []), published: combine(got.published, got.ceiling), running: combine(got.running, got.ceiling) };
       }
       loadResults[`connections_${connections}`] = byDoor;
     }
@@ -288,6 +306,8 @@ export async function main(args: string[]): Promise<void> {
     date: new Date().toISOString(),
     duration_s: durationS,
     warmup_s: warmupS,
+    rounds,
+    reading: 'rps, p50, p99: medians over the rounds; ratio_to_ceiling: median of per-round door/ceiling throughput; cpu_efficiency_vs_ceiling: ceiling server CPU per answer / door server CPU per answer (1 = as cheap as the bare server)',
     iovs_per_tag: NAMES * PER_NAME,
     machine: { cpus: cpus().length, cpu: cpus()[0]?.model, loadavg_at_end: loadavg().map((l) => round(l, 1)) },
     load_generator: 'bench/conditions-load.mjs: node http, keep-alive agent, closed loop per connection, separate process on the same machine; gzip accepted',
