@@ -9,7 +9,8 @@ import type { Deps } from '../../deps.ts';
 import { MAX_EXP, MAX_RUN } from '../../domain/iov.ts';
 import { invalid } from '../../domain/errors.ts';
 import { isValidTagName, TAG_NAME_MAX } from '../../config/globaltags-schema.ts';
-import { conditionsCache, encodeBody, type CachedResponse, type EncodedBody } from '../../services/conditions/support/resolution-cache.ts';
+import { encodeBody, type CachedResponse, type EncodedBody } from '../../services/conditions/support/resolution-cache.ts';
+import { resolveChainResponse } from '../../services/conditions/resolve-chain.ts';
 import { sendEncoded, wantsFresh } from '../routes/conditions-common.ts';
 import { FILES_PATH, iovJson, payloadJson } from './belle2-json.ts';
 
@@ -87,6 +88,6 @@ export function originOrThrow(req: Pick<IncomingMessage, 'headers'>): string {
 }
 
 export async function answerIovPayloads(deps: Deps, req: IncomingMessage, res: ServerResponse, q: IovPayloadsQuery, origin: string): Promise<void> {
-  const r = await conditionsCache(deps).resolve([q.gtName], q.expNumber, q.runNumber, { revalidate: wantsFresh(req) });
+  const r = await resolveChainResponse(deps, { tags: [q.gtName], exp: q.expNumber, run: q.runNumber }, { trusted: true, revalidate: wantsFresh(req) });
   sendEncoded(req, res, encodeIovPayloads(r, origin + FILES_PATH));
 }

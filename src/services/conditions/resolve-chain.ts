@@ -40,6 +40,11 @@ export async function resolveChainResponse(deps: Deps, raw: ResolveChainInput, o
   return resolveFromDatabase(deps, input, opts);
 }
 
+/** The cached answer of a PUBLISHED chain, synchronously, when this instance holds it and may trust it; else undefined. */
+export function cachedResolution(deps: Deps, tags: readonly string[], exp: number, run: number, opts: ResolveOptions = {}): CachedResponse | undefined {
+  return conditionsCache(deps).peek(tags, exp, run, opts);
+}
+
 export async function resolveChain(deps: Deps, raw: ResolveChainInput, opts: TxOption = {}): Promise<ResolutionResult> {
   const input = ResolveChainSchema.parse(raw);
   const body = (!input.asOf && !opts.tx ? await conditionsCache(deps).resolve(input.tags, input.exp, input.run) : await resolveFromDatabase(deps, input, opts)).value;

@@ -84,6 +84,8 @@ class ConditionsCache {
   private published = new Map<string, { info: TagInfo; checkedAt: number }>();
   private indexes = new Map<string, Promise<{ version: number; index: TagIndex<CachedEntry> }>>();
   private indexSizes = new Map<string, number>();
+  /** the loaded indexes of `indexes`, for the synchronous peek */
+  private ready = new Map<string, { version: number; index: TagIndex<CachedEntry> }>();
   private bounds = new Map<string, number[]>();
   private responses = new Map<string, CachedResponse>();
   private responseBytes = 0;
@@ -153,7 +155,9 @@ class ConditionsCache {
       this.indexes.set(key, p);
       p.then(
         (l) => {
+          if (this.indexes.get(key) !== p) return;
           this.indexSizes.set(key, l.index.size);
+          this.ready.set(key, l);
           this.evictIndexes(key);
         },
         () => this.indexes.delete(key),
@@ -174,21 +178,19 @@ class ConditionsCache {
       total -= this.indexSizes.get(key)!;
       this.indexSizes.delete(key);
       this.indexes.delete(key);
+      this.ready.delete(key);
     }
   }
 
-  async resolve(names: readonly string[], exp: number, run: number, opts: ResolveOptions = {}): Promise<CachedResponse> {
-    const infos = await this.tagInfos(names, opts);
-    const loaded = await Promise.all(infos.map((i) => this.index(i)));
-    const chainKey = infos.map((i, k) => `${i.id}:${loaded[k].version}`).join('|');
+  /** The cached answer of a chain segment, if there is one (and the boundaries of the chain). */
+  private cached(chainKey: string, loaded: ReadonlyArray<{ index: TagIndex<CachedEntry> }>, exp: number, run: number): { b: number[]; seg: number; hit?: CachedResponse } {
     let b = this.bounds.get(chainKey);
     if (!b) {
       b = chainBoundaries(loaded.map((l) => l.index));
       this.bounds.set(chainKey, b);
       if (this.bounds.size > MAX_INDEXES * 4) this.bounds.delete(this.bounds.keys().next().value!);
     }
-    const p = pointKey(exp, run);
-    const seg = segmentOf(b, p);
+    const seg = segmentOf(b, pointKey(exp, run));
     const key = `${chainKey}#${seg}`;
     const hit = this.responses.get(key);
     if (hit) {
@@ -196,8 +198,37 @@ class ConditionsCache {
       // refresh LRU position
       this.responses.delete(key);
       this.responses.set(key, hit);
-      return hit;
     }
+    return { b, seg, hit };
+  }
+
+  /**
+   * Synchronous hit for a chain of PUBLISHED tags whose state was checked less than PUBLISHED_RECHECK_MS ago, whose
+   * indexes are loaded and whose answer for this segment is cached; undefined otherwise (then `resolve`). The same
+   * trust rules as `resolve`, without its promises: the hot path of jobs starting on a published chain.
+   */
+  peek(names: readonly string[], exp: number, run: number, opts: ResolveOptions = {}): CachedResponse | undefined {
+    if (opts.revalidate) return undefined;
+    const now = performance.now();
+    const loaded: Array<{ version: number; index: TagIndex<CachedEntry> }> = [];
+    let chainKey = '';
+    for (const n of names) {
+      const p = this.published.get(n);
+      if (!p || now - p.checkedAt >= PUBLISHED_RECHECK_MS) return undefined;
+      const l = this.ready.get(`${p.info.id}:${p.info.version}`);
+      if (!l) return undefined;
+      loaded.push(l);
+      chainKey += `${chainKey ? '|' : ''}${p.info.id}:${l.version}`;
+    }
+    return this.cached(chainKey, loaded, exp, run).hit;
+  }
+
+  async resolve(names: readonly string[], exp: number, run: number, opts: ResolveOptions = {}): Promise<CachedResponse> {
+    const infos = await this.tagInfos(names, opts);
+    const loaded = await Promise.all(infos.map((i) => this.index(i)));
+    const chainKey = infos.map((i, k) => `${i.id}:${loaded[k].version}`).join('|');
+    const { b, seg, hit } = this.cached(chainKey, loaded, exp, run);
+    if (hit) return hit;
     this.misses++;
     const immutable = infos.every((i) => i.state === 'PUBLISHED');
     const resolved = resolveIndexedChain(
@@ -207,7 +238,7 @@ class ConditionsCache {
     );
     const validFor = iovFromKeys(seg === 0 ? 0 : b[seg - 1], seg < b.length ? b[seg] - 1 : Number.POSITIVE_INFINITY);
     const response = makeResponse(infos.map((i) => i.name), validFor, immutable, resolved);
-    this.responses.set(key, response);
+    this.responses.set(`${chainKey}#${seg}`, response);
     this.responseBytes += response.body.length;
     while (this.responseBytes > MAX_RESPONSE_BYTES && this.responses.size > 1) {
       const oldest = this.responses.keys().next().value!;
