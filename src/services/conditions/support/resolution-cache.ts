@@ -99,27 +99,33 @@ class ConditionsCache {
   }
 
   /**
-   * Tag rows by name, batched: every lookup asked during one turn of the event loop shares one query, sent after all
-   * of them arrived (so each still reads a state committed no earlier than its own request). Under a burst of jobs this
-   * turns hundreds of identical queries into a few.
+   * Tag rows by name, batched: every lookup asked while the previous query is still running (or, with none running,
+   * during one turn of the event loop) shares one query, sent after all of them arrived — so each still reads a state
+   * committed no earlier than its own request. Under a burst of jobs this turns hundreds of identical queries into one
+   * per database round trip.
    */
   private batch: { names: Set<string>; result: Promise<Map<string, TagInfo>> } | undefined;
+  private inflight: Promise<unknown> | undefined;
 
   private lookup(names: readonly string[]): Promise<Map<string, TagInfo>> {
     if (!this.batch) {
       const batch = { names: new Set<string>(), result: undefined as unknown as Promise<Map<string, TagInfo>> };
-      batch.result = new Promise<void>((r) => setImmediate(r)).then(async () => {
+      const turn = this.inflight ? this.inflight.then(noop, noop) : new Promise<void>((r) => setImmediate(r));
+      batch.result = turn.then(async () => {
         if (this.batch === batch) this.batch = undefined;
         const rows = await this.deps.prisma.$queryRaw<TagInfo[]>`SELECT id, name, state, version FROM "GlobalTag" WHERE name = ANY(${[...batch.names]}::text[])`;
         return new Map(rows.map((r) => [r.name, r]));
       });
       this.batch = batch;
+      this.inflight = batch.result;
+      batch.result.then(noop, noop).then(() => {
+        if (this.inflight === batch.result) this.inflight = undefined;
+      });
     }
     for (const n of names) this.batch.names.add(n);
     return this.batch.result;
   }
 
-  /** `revalidate`: the client asked for a fresh answer (Cache-Control: no-cache), so even PUBLISHED tags are re-read. */
   async tagInfos(names: readonly string[], opts: ResolveOptions = {}): Promise<TagInfo[]> {
     const now = performance.now();
     const out = new Map<string, TagInfo>();
@@ -313,6 +319,7 @@ async function loadIndex(deps: Pick<Deps, 'prisma' | 'logger'>, tagId: number): 
   return { version: rows[0]?.version ?? 0, index };
 }
 
+const noop = () => undefined;
 const caches = new WeakMap<object, ConditionsCache>();
 
 /** The cache of one dependency graph (one per process in production; one per test app in tests). */
