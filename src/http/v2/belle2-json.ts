@@ -9,7 +9,7 @@
  * Ids are calibloop's row ids; times are ISO 8601 (UTC). Payload files live at `baseUrl + "/" + payloadUrl`, in the
  * layout basf2 expects on a server: `dbstore/<name>/dbstore_<name>_rev_<revision>.root`.
  */
-import { TAG_STATE_LIST, TAG_TYPE_LIST, type TagState, type TagType } from '../../domain/tag-states.ts';
+import { tagLifecycle, TAG_TYPE_LIST, type TagState, type TagType } from '../../domain/tag-states.ts';
 import { payloadFileName } from '../../domain/localdb-format.ts';
 import type { Iov } from '../../domain/iov.ts';
 
@@ -31,7 +31,7 @@ const STATE_TEXT: Record<TagState, string> = {
 
 /** The six states map one to one (Belle II uses the same names); ids are their position, stable. */
 export function statusJson(state: TagState) {
-  return { globalTagStatusId: TAG_STATE_LIST.indexOf(state) + 1, name: state, description: STATE_TEXT[state] };
+  return { globalTagStatusId: tagLifecycle.list.indexOf(state) + 1, name: state, description: STATE_TEXT[state] };
 }
 
 /**

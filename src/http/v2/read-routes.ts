@@ -5,7 +5,7 @@
 import type { Router } from 'express';
 import type { Deps } from '../../deps.ts';
 import { invalid } from '../../domain/errors.ts';
-import { TAG_STATE_LIST } from '../../domain/tag-states.ts';
+import { tagLifecycle } from '../../domain/tag-states.ts';
 import { listTags, showTag } from '../../services/conditions/list-tags.ts';
 import { countTagPayloads, listTagPayloads } from '../../services/conditions/list-tag-payloads.ts';
 import { PayloadNameSchema, TagNameSchema } from '../../services/conditions/support/schemas.ts';
@@ -33,7 +33,7 @@ export function registerV2ReadRoutes(router: Router, deps: Deps): void {
   });
 
   router.get('/globalTagStatus', (_req, res) => {
-    res.json(TAG_STATE_LIST.map(statusJson));
+    res.json(tagLifecycle.list.map(statusJson));
   });
 
   router.get('/globalTagType', (_req, res) => {
