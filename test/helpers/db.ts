@@ -11,7 +11,9 @@ export const usingPostgres = Boolean(process.env.DATABASE_URL);
 export async function createTestDatabase(): Promise<Database & { url?: string }> {
   if (!process.env.DATABASE_URL) return openDatabase({ migrate: true });
   const base = new URL(process.env.DATABASE_URL);
-  const name = `calibloop_t_${process.pid}_${randomBytes(4).toString('hex')}`;
+  // named after DATABASE_URL's database when that is a calibloop one (each developer's databases share a prefix)
+  const owner = base.pathname.slice(1);
+  const name = `${owner.startsWith('calibloop') ? owner : 'calibloop'}_t_${process.pid}_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: base.toString() });
   await admin.connect();
   await admin.query(`CREATE DATABASE "${name}"`);
