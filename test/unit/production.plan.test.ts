@@ -180,3 +180,11 @@ test('when a skim job of a produced cDST is resubmitted, then the cDST reports s
   assert.match(u.stale!, /1 hlt_skim unit\(s\) of its inputs are being redone/);
   assert.equal(stepCompleteness('cdst', [u]).complete, false);
 });
+
+test('when a bucket has runs with 1–3 files, then expected units follow the slot rules and units that need no job are settled', async () => {
+  const { expectedUnits } = await import('../../src/domain/production-totals.ts');
+  const runs = [{ files: 1, unusable: 0, reportedBad: 0 }, { files: 3, unusable: 1, reportedBad: 0 }, { files: 2, unusable: 2, reportedBad: 1 }, { files: 0, unusable: 0, reportedBad: 0 }];
+  const [s, c] = expectedUnits([skim1, cdst], ['a', 'b'], runs, [{ step: 'hlt_skim', planned: 4, final: 2 }]);
+  assert.deepEqual(s, { step: 'hlt_skim', expected: 12, planned: 4, final: 2, settled: 2 });
+  assert.deepEqual(c, { step: 'cdst', expected: 6, planned: 0, final: 0, settled: 2 });
+});

@@ -10,7 +10,7 @@
 import type { Deps } from '../../deps.ts';
 import { jobLifecycle, FINAL_JOB_STATES } from '../../domain/job-states.ts';
 import { findBucket } from '../buckets/bucket-data.ts';
-import { expectedUnits, type SlotCount } from '../../domain/production-totals.ts';
+import { expectedUnits, type RunFileCounts, type SlotCount, type StepTotals } from '../../domain/production-totals.ts';
 import { productionSteps } from './bucket-units.ts';
 
 export interface StepProgress {
@@ -33,7 +33,7 @@ export interface StepProgress {
 }
 
 export interface ProductionEta {
-  /** expected units of production steps not final yet */
+  /** expected units of production steps not final yet (units that need no job, e.g. of a run without usable files, excluded) */
   remaining: number;
   /** jobs finished per second, observed over this bucket's production so far */
   jobsPerSecond: number | null;
@@ -102,8 +102,10 @@ function emptyStep(step: string): StepProgress {
 
 /** Expected, planned and final units per production step: file counts per run, and job slots (key without /x, /g). */
 async function productionTotals(deps: Deps, bucketId: number, steps: ReturnType<typeof productionSteps>) {
-  const files = await deps.prisma.$queryRaw<Array<{ files: number }>>`
-    SELECT count(f.id)::int AS files FROM "Run" r LEFT JOIN "RawFile" f ON f."runId" = r.id WHERE r."bucketId" = ${bucketId} GROUP BY r.id`;
+  const files = await deps.prisma.$queryRaw<RunFileCounts[]>`
+    SELECT count(f.id)::int AS files, (count(f.id) FILTER (WHERE f.status IN ('corrupt', 'missing')))::int AS unusable,
+      (count(f.id) FILTER (WHERE f.status = 'missing' OR (f.status = 'corrupt' AND f."flaggedAt" IS NULL)))::int AS "reportedBad"
+    FROM "Run" r LEFT JOIN "RawFile" f ON f."runId" = r.id WHERE r."bucketId" = ${bucketId} GROUP BY r.id`;
   // a slot is final when every job it has is final (a failed chunk re-planned without its corrupt file is not)
   const slots = await deps.prisma.$queryRaw<SlotCount[]>`
     SELECT step, count(*)::int AS planned, (count(*) FILTER (WHERE done))::int AS final FROM (
@@ -111,11 +113,11 @@ async function productionTotals(deps: Deps, bucketId: number, steps: ReturnType<
       FROM "Job" WHERE "bucketId" = ${bucketId} AND step = ANY(${steps.map((s) => s.name)}::text[]) AND "campaignId" IS NULL
       GROUP BY step, regexp_replace("idempotencyKey", '/(x[0-9.]+|g[0-9]+)$', '')) s
     GROUP BY step`;
-  return expectedUnits(steps, deps.production.skims, files.map((f) => f.files), slots);
+  return expectedUnits(steps, deps.production.skims, files, slots);
 }
 
-async function eta(deps: Deps, bucketId: number, steps: string[], totals: Array<{ expected: number; final: number }>): Promise<ProductionEta> {
-  const remaining = totals.reduce((a, t) => a + Math.max(0, t.expected - t.final), 0);
+async function eta(deps: Deps, bucketId: number, steps: string[], totals: StepTotals[]): Promise<ProductionEta> {
+  const remaining = totals.reduce((a, t) => a + Math.max(0, t.expected - t.final - t.settled), 0);
   const [r] = await deps.prisma.$queryRaw<Array<{ n: number; first: Date | null; last: Date | null }>>`
     SELECT count(*)::int AS n, min("submittedAt") AS first, max("finishedAt") AS last FROM "Job"
     WHERE "bucketId" = ${bucketId} AND step = ANY(${steps}::text[]) AND state = ANY(${[...FINAL_JOB_STATES]}::text[]) AND "finishedAt" IS NOT NULL`;
