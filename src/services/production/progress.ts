@@ -119,10 +119,11 @@ async function productionTotals(deps: Deps, bucketId: number, steps: ReturnType<
 async function eta(deps: Deps, bucketId: number, steps: string[], totals: StepTotals[]): Promise<ProductionEta> {
   const remaining = totals.reduce((a, t) => a + Math.max(0, t.expected - t.final - t.settled), 0);
   const [r] = await deps.prisma.$queryRaw<Array<{ n: number; first: Date | null; last: Date | null }>>`
-    SELECT count(*)::int AS n, min("submittedAt") AS first, max("finishedAt") AS last FROM "Job"
+    SELECT count(*)::int AS n, min("finishedAt") AS first, max("finishedAt") AS last FROM "Job"
     WHERE "bucketId" = ${bucketId} AND step = ANY(${steps}::text[]) AND state = ANY(${[...FINAL_JOB_STATES]}::text[]) AND "finishedAt" IS NOT NULL`;
   const span = r?.first && r.last ? (r.last.getTime() - r.first.getTime()) / 1000 : 0;
-  const jobsPerSecond = r && r.n > 0 && span > 0 ? r.n / span : null;
+  // between the first and the last finish (one clock: the executor's), so the rate is of this bucket's production
+  const jobsPerSecond = r && r.n > 1 && span > 0 ? (r.n - 1) / span : null;
   if (remaining === 0) return { remaining, jobsPerSecond, seconds: 0, at: null };
   if (!jobsPerSecond) return { remaining, jobsPerSecond, seconds: null, at: null };
   const seconds = Math.round(remaining / jobsPerSecond);
