@@ -31,13 +31,13 @@ import { loadProductionConfig } from '../src/config/production-schema.ts';
 import { ROOT_DIR } from '../src/db/paths.ts';
 import { jobForUnit, unitsForRun } from '../src/domain/production-plan.ts';
 import type { NewJob } from '../src/domain/new-job.ts';
-import type { Executor, ExecutorStatus, JobSpec } from '../src/executors/executor.ts';
 import type { Deps } from '../src/deps.ts';
 import { createJobs } from '../src/services/jobs/create-jobs.ts';
 import { runProductionTick } from '../src/services/production/run-production-tick.ts';
 import { forgetPlan } from '../src/services/production/plan-change-mark.ts';
 import { runCompleteness } from '../src/services/production/completeness.ts';
 import { freshPostgres } from './support/fresh-postgres.ts';
+import { noopExecutor } from './support/noop-executor.ts';
 
 const EXP = 8;
 const FIRST = 1700;
@@ -107,23 +107,6 @@ async function api(path: string, token: string): Promise<any> {
   return r.json();
 }
 
-function noopExecutor(): Executor {
-  return {
-    name: 'noop',
-    capabilities: { arrays: true, enforcesMemory: false },
-    async submit(specs: JobSpec[]) {
-      return specs.map((s) => `noop-${s.key}`);
-    },
-    async poll(ids: string[]) {
-      return new Map<string, ExecutorStatus>(ids.map((id) => [id, { executorJobId: id, state: 'queued' }]));
-    },
-    async cancel() {},
-    async logs() {
-      return '';
-    },
-    async close() {},
-  };
-}
 
 /** Production tick timings on one producing bucket: forced full plans and idle ticks, medians of 7 (ms). */
 async function tickCosts(deps: Deps, bucketId: number): Promise<{ full_plan_ms: number; idle_tick_ms: number; idle_tick_max_ms: number }> {
