@@ -108,8 +108,24 @@ async function api(path: string, token: string): Promise<any> {
 }
 
 
-/** Production tick timings on one producing bucket: forced full plans and idle ticks, medians of 7 (ms). */
+/**
+ * Production tick timings on one producing bucket: forced full plans and idle ticks, medians of 7 (ms). One job of the
+ * bucket waits for its retry backoff meanwhile, so the bucket stays `producing` (the tick would finish it otherwise).
+ */
 async function tickCosts(deps: Deps, bucketId: number): Promise<{ full_plan_ms: number; idle_tick_ms: number; idle_tick_max_ms: number }> {
+  const stage = (await deps.prisma.bucket.findUniqueOrThrow({ where: { id: bucketId } })).stage;
+  const held = await deps.prisma.job.findFirstOrThrow({ where: { bucketId, state: 'succeeded' }, orderBy: { id: 'desc' } });
+  await deps.prisma.bucket.update({ where: { id: bucketId }, data: { stage: 'producing' } });
+  await deps.prisma.job.update({ where: { id: held.id }, data: { state: 'created', notBefore: new Date(Date.now() + 86_400_000) } });
+  try {
+    return await timeTicks(deps, bucketId);
+  } finally {
+    await deps.prisma.job.update({ where: { id: held.id }, data: { state: held.state, notBefore: held.notBefore } });
+    await deps.prisma.bucket.update({ where: { id: bucketId }, data: { stage } });
+  }
+}
+
+async function timeTicks(deps: Deps, bucketId: number): Promise<{ full_plan_ms: number; idle_tick_ms: number; idle_tick_max_ms: number }> {
   const time = async () => {
     const t0 = process.hrtime.bigint();
     await runProductionTick(deps);
@@ -159,7 +175,47 @@ async function syntheticBucket(deps: Deps, home: string): Promise<{ id: number; 
   return { id: b.id, jobs: await p.job.count({ where: { bucketId: b.id } }) };
 }
 
+/** Idle-tick and full-plan costs on the replayed bucket and on a synthetic 100k-job bucket, from this process. */
+async function planningCosts(url: string, home: string, productionFile: string) {
+  const db = await openDatabase({ url, migrate: false, poolSize: 4 });
+  const config = loadAppConfig({ CALIBLOOP_HOME: home, CALIBLOOP_SCHEDULER: 'off', PORT: '0' });
+  const production = loadProductionConfig(productionFile, home);
+  const deps = await createDeps(config, { db, logger: createLogger('warn'), executor: noopExecutor(), production });
+  try {
+    const b7 = await deps.prisma.bucket.findUniqueOrThrow({ where: { name: 'e8_bucket1' } });
+    const jobs = await deps.prisma.job.findMany({ where: { bucketId: b7.id }, select: { state: true, errorClass: true } });
+    const failedInput = jobs.filter((j) => j.state === 'failed' && j.errorClass === 'input').length;
+    const cancelledInput = jobs.filter((j) => j.state === 'cancelled' && j.errorClass === 'input').length;
+    const bucket7 = await tickCosts(deps, b7.id);
+    log(`bucket 7: full plan ${bucket7.full_plan_ms} ms, idle tick ${bucket7.idle_tick_ms} ms`);
+    const existing = await deps.prisma.bucket.findUnique({ where: { name: 'e9_bucket1' } });
+    const big = existing ? { id: existing.id, jobs: await deps.prisma.job.count({ where: { bucketId: existing.id } }) } : await syntheticBucket(deps, home);
+    const costs = await tickCosts(deps, big.id);
+    log(`${big.jobs}-job bucket: full plan ${costs.full_plan_ms} ms, idle tick ${costs.idle_tick_ms} ms`);
+    const check = await runCompleteness(deps, EXP, PARTIAL[0], 'cdst');
+    return { stage: b7.stage, failedInput, cancelledInput, bucket7: { jobs: jobs.length, ...bucket7 }, synthetic: { jobs: big.jobs, costs }, check };
+  } finally {
+    await deps.executor.close();
+    await db.close();
+  }
+}
+
 export async function main(args: string[]): Promise<void> {
+  // `--planning-only <database url> <home>`: only the planning part, on a database kept by an earlier `--keep` run;
+  // merged into bench/results/bucket.json
+  const po = args.indexOf('--planning-only');
+  if (po >= 0) {
+    const [url, home] = [args[po + 1], args[po + 2]];
+    const planning = await planningCosts(url, home, join(home, 'production.yaml'));
+    const file = join(ROOT_DIR, 'bench', 'results', 'bucket.json');
+    const result = JSON.parse(readFileSync(file, 'utf8'));
+    result.planning = { measured: new Date().toISOString(), load: loadavg().map((x) => round(x, 1)), bucket7: planning.bucket7, synthetic: { jobs: planning.synthetic.jobs, ...planning.synthetic.costs, target_idle_ms: 50 } };
+    result.replay.wasted_jobs = planning.failedInput - result.input.corrupt_files;
+    result.replay.cancelled_readers = planning.cancelledInput;
+    writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+    console.log(JSON.stringify(result.planning, null, 2));
+    return;
+  }
   const base = process.env.DATABASE_URL;
   if (!base) throw new Error('bench bucket needs DATABASE_URL (PostgreSQL): the server and this process share the database');
   const skims = arg(args, 'skims', 4);
@@ -232,24 +288,14 @@ export async function main(args: string[]): Promise<void> {
     server = undefined;
 
     // planning cost, from this process on the same database (the server is stopped)
-    const db = await openDatabase({ url: fresh.url, migrate: false, poolSize: 4 });
-    const config = loadAppConfig({ CALIBLOOP_HOME: home, CALIBLOOP_SCHEDULER: 'off', PORT: '0' });
-    const production = loadProductionConfig(env.CALIBLOOP_PRODUCTION_FILE, home);
-    const deps = await createDeps(config, { db, logger: createLogger('warn'), executor: noopExecutor(), production });
-    const b7 = await deps.prisma.bucket.findUniqueOrThrow({ where: { name: 'e8_bucket1' } });
-    const attempts = await deps.prisma.job.findMany({ where: { bucketId: b7.id }, select: { state: true, errorClass: true, step: true } });
-    const wasted = attempts.filter((j) => j.state === 'failed' && j.errorClass === 'input').length - corrupt.length;
-    const cancelledReaders = attempts.filter((j) => j.state === 'cancelled' && j.errorClass === 'input').length;
-    await deps.prisma.bucket.update({ where: { id: b7.id }, data: { stage: 'producing' } });
-    const b7Costs = await tickCosts(deps, b7.id);
-    await deps.prisma.bucket.update({ where: { id: b7.id }, data: { stage: b7.stage } });
-    log(`bucket 7: full plan ${b7Costs.full_plan_ms} ms, idle tick ${b7Costs.idle_tick_ms} ms`);
-    const big = await syntheticBucket(deps, home);
-    const bigCosts = await tickCosts(deps, big.id);
-    log(`${big.jobs}-job bucket: full plan ${bigCosts.full_plan_ms} ms, idle tick ${bigCosts.idle_tick_ms} ms`);
-    const check = await runCompleteness(deps, EXP, PARTIAL[0], 'cdst');
-    await deps.executor.close();
-    await db.close();
+    const planning = await planningCosts(fresh.url, home, env.CALIBLOOP_PRODUCTION_FILE);
+    const check = planning.check;
+    const wasted = planning.failedInput - corrupt.length;
+    const cancelledReaders = planning.cancelledInput;
+    const b7 = { stage: planning.stage };
+    const b7Costs = planning.bucket7;
+    const big = { jobs: planning.synthetic.jobs };
+    const bigCosts = planning.synthetic.costs;
 
     const result = {
       benchmark: 'bucket',
@@ -273,7 +319,7 @@ export async function main(args: string[]): Promise<void> {
         rss_samples: samples.filter((_, i) => i % 10 === 0),
       },
       planning: {
-        bucket7: { jobs, ...b7Costs },
+        bucket7: b7Costs,
         synthetic: { jobs: big.jobs, ...bigCosts, target_idle_ms: 50 },
       },
     };
