@@ -120,12 +120,13 @@ async function eta(deps: Deps, bucketId: number, steps: string[], totals: StepTo
   const remaining = totals.reduce((a, t) => a + Math.max(0, t.expected - t.final - t.settled), 0);
   const [r] = await deps.prisma.$queryRaw<Array<{ n: number; first: Date | null; last: Date | null }>>`
     SELECT count(*)::int AS n, min("finishedAt") AS first, max("finishedAt") AS last FROM "Job"
-    WHERE "bucketId" = ${bucketId} AND step = ANY(${steps}::text[]) AND state = ANY(${[...FINAL_JOB_STATES]}::text[]) AND "finishedAt" IS NOT NULL`;
+    WHERE "bucketId" = ${bucketId} AND step = ANY(${steps}::text[]) AND state = ANY(${[...FINAL_JOB_STATES]}::text[]) AND "startedAt" IS NOT NULL AND "finishedAt" IS NOT NULL`;
   const span = r?.first && r.last ? (r.last.getTime() - r.first.getTime()) / 1000 : 0;
-  // between the first and the last finish (one clock: the executor's), so the rate is of this bucket's production
+  // between the first and the last finish of jobs that ran (one clock: the executor's; jobs cancelled before they
+  // started carry the server's), so the rate is of this bucket's production
   const jobsPerSecond = r && r.n > 1 && span > 0 ? (r.n - 1) / span : null;
   if (remaining === 0) return { remaining, jobsPerSecond, seconds: 0, at: null };
   if (!jobsPerSecond) return { remaining, jobsPerSecond, seconds: null, at: null };
   const seconds = Math.round(remaining / jobsPerSecond);
-  return { remaining, jobsPerSecond: Math.round(jobsPerSecond * 1000) / 1000, seconds, at: new Date(deps.clock.now().getTime() + seconds * 1000).toISOString() };
+  return { remaining, jobsPerSecond: Number(jobsPerSecond.toPrecision(3)), seconds, at: new Date(deps.clock.now().getTime() + seconds * 1000).toISOString() };
 }
