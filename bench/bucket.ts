@@ -14,7 +14,8 @@
  * - completeness of the three partial runs (the reason chain of their cDST).
  * Then, with the server stopped, from this process on the same database:
  * - `idle_tick_ms` on that bucket (set back to `producing`): the production tick when nothing changed, median of 7,
- *   against `full_plan_ms`, the same tick forced to plan everything (the peer in the same run);
+ *   against `full_plan_ms`, the same tick forced to plan everything (the peer in the same run); `mark_ms`, the part of
+ *   the idle tick that decides "nothing changed" (the rest is the job engine's own tick);
  * - the same two on a synthetic 100,000-job bucket (2,000 runs × 12 files × 4 skims + cDST), target idle ≤ 50 ms.
  * Result: bench/results/bucket.json.
  */
@@ -34,7 +35,8 @@ import type { NewJob } from '../src/domain/new-job.ts';
 import type { Deps } from '../src/deps.ts';
 import { createJobs } from '../src/services/jobs/create-jobs.ts';
 import { runProductionTick } from '../src/services/production/run-production-tick.ts';
-import { forgetPlan } from '../src/services/production/plan-change-mark.ts';
+import { forgetPlan, planChangeMark } from '../src/services/production/plan-change-mark.ts';
+import { runJobTick } from '../src/services/jobs/run-job-tick.ts';
 import { runCompleteness } from '../src/services/production/completeness.ts';
 import { freshPostgres } from './support/fresh-postgres.ts';
 import { noopExecutor } from './support/noop-executor.ts';
@@ -112,7 +114,7 @@ async function api(path: string, token: string): Promise<any> {
  * Production tick timings on one producing bucket: forced full plans and idle ticks, medians of 7 (ms). One job of the
  * bucket waits for its retry backoff meanwhile, so the bucket stays `producing` (the tick would finish it otherwise).
  */
-async function tickCosts(deps: Deps, bucketId: number): Promise<{ full_plan_ms: number; idle_tick_ms: number; idle_tick_max_ms: number }> {
+async function tickCosts(deps: Deps, bucketId: number): Promise<Awaited<ReturnType<typeof timeTicks>>> {
   const stage = (await deps.prisma.bucket.findUniqueOrThrow({ where: { id: bucketId } })).stage;
   const held = await deps.prisma.job.findFirstOrThrow({ where: { bucketId, state: 'succeeded' }, orderBy: { id: 'desc' } });
   await deps.prisma.bucket.update({ where: { id: bucketId }, data: { stage: 'producing' } });
@@ -125,7 +127,7 @@ async function tickCosts(deps: Deps, bucketId: number): Promise<{ full_plan_ms: 
   }
 }
 
-async function timeTicks(deps: Deps, bucketId: number): Promise<{ full_plan_ms: number; idle_tick_ms: number; idle_tick_max_ms: number }> {
+async function timeTicks(deps: Deps, bucketId: number): Promise<{ full_plan_ms: number; idle_tick_ms: number; idle_tick_max_ms: number; mark_ms: number; job_tick_ms: number }> {
   const time = async () => {
     const t0 = process.hrtime.bigint();
     await runProductionTick(deps);
@@ -139,8 +141,19 @@ async function timeTicks(deps: Deps, bucketId: number): Promise<{ full_plan_ms: 
   await time();
   const idle: number[] = [];
   for (let i = 0; i < 7; i++) idle.push(await time());
+  const steps = deps.production.steps.filter((s) => s.phase === 'production');
+  const mark: number[] = [];
+  const jobTick: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    let t0 = process.hrtime.bigint();
+    await planChangeMark(deps, bucketId, steps);
+    mark.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    t0 = process.hrtime.bigint();
+    await runJobTick(deps);
+    jobTick.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
   const med = (xs: number[]) => xs.sort((a, b) => a - b)[3];
-  return { full_plan_ms: round(med(full), 1), idle_tick_ms: round(med(idle), 1), idle_tick_max_ms: round(Math.max(...idle), 1) };
+  return { full_plan_ms: round(med(full), 1), idle_tick_ms: round(med(idle), 1), idle_tick_max_ms: round(Math.max(...idle), 1), mark_ms: round(med(mark), 1), job_tick_ms: round(med(jobTick), 1) };
 }
 
 /** A producing bucket of 2,000 runs × 12 files with its 96,000 skim jobs succeeded and 8,000 cDST jobs succeeded. */
@@ -182,6 +195,8 @@ async function planningCosts(url: string, home: string, productionFile: string) 
   const production = loadProductionConfig(productionFile, home);
   const deps = await createDeps(config, { db, logger: createLogger('warn'), executor: noopExecutor(), production });
   try {
+    // statistics and visibility as autovacuum keeps them on a server that has been up a while
+    await deps.prisma.$executeRawUnsafe('VACUUM ANALYZE');
     const b7 = await deps.prisma.bucket.findUniqueOrThrow({ where: { name: 'e8_bucket1' } });
     const jobs = await deps.prisma.job.findMany({ where: { bucketId: b7.id }, select: { state: true, errorClass: true } });
     const failedInput = jobs.filter((j) => j.state === 'failed' && j.errorClass === 'input').length;
@@ -190,6 +205,7 @@ async function planningCosts(url: string, home: string, productionFile: string) 
     log(`bucket 7: full plan ${bucket7.full_plan_ms} ms, idle tick ${bucket7.idle_tick_ms} ms`);
     const existing = await deps.prisma.bucket.findUnique({ where: { name: 'e9_bucket1' } });
     const big = existing ? { id: existing.id, jobs: await deps.prisma.job.count({ where: { bucketId: existing.id } }) } : await syntheticBucket(deps, home);
+    if (!existing) await deps.prisma.$executeRawUnsafe('VACUUM ANALYZE');
     const costs = await tickCosts(deps, big.id);
     log(`${big.jobs}-job bucket: full plan ${costs.full_plan_ms} ms, idle tick ${costs.idle_tick_ms} ms`);
     const check = await runCompleteness(deps, EXP, PARTIAL[0], 'cdst');
