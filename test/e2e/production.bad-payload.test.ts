@@ -6,14 +6,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { pollRunSources } from '../../src/services/runs/poll-run-sources.ts';
-import { applyBucketPolicy } from '../../src/services/buckets/apply-bucket-policy.ts';
-import { runProductionTick } from '../../src/services/production/run-production-tick.ts';
 import { runCompleteness } from '../../src/services/production/completeness.ts';
 import { uploadPayload } from '../../src/services/conditions/upload-payload.ts';
 import { createTag } from '../../src/services/conditions/create-tag.ts';
 import { addIovs } from '../../src/services/conditions/add-iov.ts';
-import { generateRuns, productionEnv, waitFor, type ProductionTestEnv } from '../helpers/production-support.ts';
+import { generateRuns, productionEnv, tickProduction, waitFor, type ProductionTestEnv } from '../helpers/production-support.ts';
 import { MANAGER } from '../helpers/conditions-fixtures.ts';
 
 const FIXING = 'data_reprocessing_prompt_fix';
@@ -38,10 +35,7 @@ test('when a cDST job fails on a malformed fix in its chain, then it is a condit
   await waitFor(
     'the bucket to finish production',
     async () => {
-      await pollRunSources(env.deps);
-      await applyBucketPolicy(env.deps);
-      await runProductionTick(env.deps);
-      env.clock.advance(1000);
+      await tickProduction(env);
       const b = await env.deps.prisma.bucket.findUnique({ where: { name: 'e12_bucket1' } });
       return b && ['produced', 'failed'].includes(b.stage) ? b : undefined;
     },

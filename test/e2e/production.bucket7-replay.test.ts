@@ -10,16 +10,13 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { basename, join } from 'node:path';
-import { pollRunSources } from '../../src/services/runs/poll-run-sources.ts';
-import { applyBucketPolicy } from '../../src/services/buckets/apply-bucket-policy.ts';
-import { runProductionTick } from '../../src/services/production/run-production-tick.ts';
 import { bucketProgress, type BucketProgress } from '../../src/services/production/progress.ts';
 import { bucketCompleteness, runCompleteness } from '../../src/services/production/completeness.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
 import { createToken } from '../../src/services/identity/tokens.ts';
 import { SYSTEM_ACTOR } from '../../src/domain/roles.ts';
 import { ROOT_DIR } from '../../src/db/paths.ts';
-import { generateRuns, productionEnv, waitFor, type ProductionTestEnv } from '../helpers/production-support.ts';
+import { generateRuns, productionEnv, tickProduction, waitFor, type ProductionTestEnv } from '../helpers/production-support.ts';
 
 const run = promisify(execFile);
 const RUNS = 42;
@@ -63,10 +60,7 @@ test('when a bucket-7-shaped bucket is produced, then it ends produced with ever
   const b = await waitFor(
     'bucket e12_bucket1 to be produced',
     async () => {
-      await pollRunSources(env.deps);
-      await applyBucketPolicy(env.deps);
-      await runProductionTick(env.deps);
-      env.clock.advance(1000);
+      await tickProduction(env);
       const x = await env.deps.prisma.bucket.findUnique({ where: { name: 'e12_bucket1' } });
       if (x && x.stage !== 'open' && x.stage !== 'closed') progressSeen.push(await bucketProgress(env.deps, x.name));
       return x?.stage === 'produced' ? x : undefined;
