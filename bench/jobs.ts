@@ -33,41 +33,19 @@ import { ROOT_DIR } from '../src/db/paths.ts';
 import { SYSTEM_ACTOR } from '../src/domain/roles.ts';
 import { jobForUnit, unitsForRun } from '../src/domain/production-plan.ts';
 import type { NewJob } from '../src/domain/new-job.ts';
-import type { Executor, ExecutorStatus, JobSpec } from '../src/executors/executor.ts';
 import { createJobs } from '../src/services/jobs/create-jobs.ts';
 import { submitDueJobs } from '../src/services/jobs/submit-jobs.ts';
 import { bulkAbort } from '../src/services/jobs/bulk-jobs.ts';
 import { bucketProgress } from '../src/services/production/progress.ts';
 import { planBucketProduction } from '../src/services/production/plan-production.ts';
 import { freshPostgres } from './support/fresh-postgres.ts';
+import { noopExecutor } from './support/noop-executor.ts';
 
 const RUNS = 2000;
 const FILES_PER_RUN = 12;
 const FIRST_RUN = 1000;
 const EXP = 12;
 
-function noopExecutor(): Executor & { submitted: number } {
-  let n = 0;
-  return {
-    name: 'noop',
-    capabilities: { arrays: true, enforcesMemory: false },
-    get submitted() {
-      return n;
-    },
-    async submit(specs: JobSpec[]) {
-      n += specs.length;
-      return specs.map((_, i) => `noop-${n - specs.length + i}`);
-    },
-    async poll(ids: string[]) {
-      return new Map<string, ExecutorStatus>(ids.map((id) => [id, { executorJobId: id, state: 'queued' }]));
-    },
-    async cancel() {},
-    async logs() {
-      return '';
-    },
-    async close() {},
-  };
-}
 
 
 const seconds = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e9;

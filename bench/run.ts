@@ -3,6 +3,7 @@
  * numbers, the database it ran on and the date; docs/ quotes them with this command.
  */
 const benches: Record<string, () => Promise<{ main: (args: string[]) => Promise<void> }>> = {
+  bucket: () => import('./bucket.ts'),
   conditions: () => import('./conditions.ts'),
   jobs: () => import('./jobs.ts'),
   slurm: () => import('./slurm-jobs.ts'),

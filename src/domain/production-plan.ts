@@ -12,6 +12,11 @@
  *   corrupt file plans the rest of its chunk again under a new key while the failed job stays as history.
  * - steps reading another step's outputs (cDST): one unit per run (× skim). Key: `<step>/<variant or ->/e<exp>/r<run>`.
  *   Ready when every unit of the input step for the run is final; its inputs are the outputs of the succeeded ones.
+ *   What its input step left out (files excluded, chunks failed or cancelled) is carried into the unit's `excluded`
+ *   with the reason chain, so a cDST made from 2 of 3 files is never reported complete.
+ * - staleness: a derived unit whose job succeeded on inputs that are no longer what its input step offers (an upstream
+ *   output was produced since, e.g. a failed skim resubmitted) is `stale`; it is planned again as the next generation
+ *   (`…/g2`, output `….g2.<ext>`), and completeness says "stale" until that generation succeeded.
  *
  * A unit is never planned again while an earlier job of the same slot is pending, and a slot that already succeeded
  * under an earlier key keeps that job: the same data is never produced twice.
@@ -44,6 +49,8 @@ export interface KnownJob {
   attempts: number;
   errorClass: string | null;
   errorMessage: string | null;
+  /** the inputs the job was planned with (loaded for jobs of steps reading other steps: staleness) */
+  inputs?: readonly string[];
 }
 
 export interface KnownOutput {
@@ -69,6 +76,8 @@ export interface Unit {
   job?: KnownJob;
   /** earlier jobs of the same slot under other keys (e.g. failed on a file flagged corrupt since) */
   earlier: KnownJob[];
+  /** set when the unit's output was made from inputs its input step has replaced since: why, until redone */
+  stale?: string;
 }
 
 export interface PlanContext {
@@ -93,9 +102,19 @@ export function runKey(step: string, variant: string, exp: number, run: number):
   return `${step}/${variant || NO_VARIANT}/e${exp}/r${run}`;
 }
 
-/** The key without its `/x…` suffix: identifies the slot. */
+/** The key without its `/x…` (files left out) or `/g…` (generation) suffix: identifies the slot. */
 export function slotOf(key: string): string {
-  return key.replace(/\/x[0-9.]+$/, '');
+  return key.replace(/\/(x[0-9.]+|g[0-9]+)$/, '');
+}
+
+/** Generation of a derived unit's key: 1 for the plain key, n for `…/g<n>`. */
+export function generationOf(key: string): number {
+  const m = /\/g([0-9]+)$/.exec(key);
+  return m ? Number(m[1]) : 1;
+}
+
+function withGeneration(base: string, n: number): string {
+  return n <= 1 ? base : `${base}/g${n}`;
 }
 
 function variantsOf(step: PlanStep, skims: readonly string[]): string[] {
@@ -171,18 +190,81 @@ function rawUnits(step: PlanStep, run: ReadinessRun, ctx: PlanContext, slots: Ma
   return units;
 }
 
+const fileName = (p: string) => p.slice(p.lastIndexOf('/') + 1);
+
+function unitLabel(u: Unit): string {
+  return `${u.step}${u.variant ? ` ${u.variant}` : ''} chunk ${u.chunk}`;
+}
+
+/**
+ * What the input units did not deliver, as excluded inputs with the reason chain: files they left out (with their
+ * own reasons), and the inputs of units whose job ended without output. Only final input units are looked at (the
+ * derived unit waits for the others).
+ */
+export function upstreamGaps(from: readonly Unit[]): ExcludedFile[] {
+  const gaps: ExcludedFile[] = [];
+  for (const u of from) {
+    for (const e of u.excluded) gaps.push({ id: e.id, path: e.path, reason: e.reason.startsWith('made without') ? e.reason : `made without ${fileName(e.path)} — ${e.reason}` });
+    const j = u.job;
+    if (u.status !== 'planned' || !j || j.state === 'succeeded') continue;
+    const why =
+      j.state === 'cancelled'
+        ? `${unitLabel(u)} job ${j.id} cancelled${j.errorMessage ? `: ${j.errorMessage}` : ''}`
+        : `${j.errorClass ?? 'unknown'} error in ${u.step} job ${j.id} after ${j.attempts} attempt(s)${j.errorMessage ? `: ${j.errorMessage}` : ''}`;
+    const inputs = u.inputs.length > 0 ? u.inputs : [`${unitLabel(u)}`];
+    for (const p of inputs) gaps.push({ id: 0, path: p, reason: `made without ${fileName(p)} — ${why}` });
+  }
+  return gaps;
+}
+
+/** Why a succeeded derived job no longer matches what its input step offers, or undefined when it does. */
+function staleness(job: KnownJob, inputs: readonly string[]): string | undefined {
+  if (!job.inputs) return undefined;
+  const had = new Set(job.inputs);
+  const now = new Set(inputs);
+  const added = inputs.filter((p) => !had.has(p));
+  const gone = job.inputs.filter((p) => !now.has(p));
+  if (added.length === 0 && gone.length === 0) return undefined;
+  const parts = [];
+  if (added.length) parts.push(`${added.map(fileName).join(', ')} produced since`);
+  if (gone.length) parts.push(`${gone.map(fileName).join(', ')} no longer an input`);
+  return `made by job ${job.id} before its inputs changed (${parts.join('; ')})`;
+}
+
 function derivedUnits(step: PlanStep, run: ReadinessRun, ctx: PlanContext, slots: Map<string, KnownJob[]>, inputUnits: Unit[], inputStep: PlanStep): Unit[] {
   const units: Unit[] = [];
   for (const variant of variantsOf(step, ctx.skims)) {
-    const key = (ctx.keyPrefix ?? '') + runKey(step.name, variant, run.exp, run.run);
-    const unit = { step: step.name, variant, exp: run.exp, run: run.run, chunk: 0, key, excluded: [] as ExcludedFile[] };
+    const base = (ctx.keyPrefix ?? '') + runKey(step.name, variant, run.exp, run.run);
+    const unit = { step: step.name, variant, exp: run.exp, run: run.run, chunk: 0 };
     const from = inputUnits.filter((u) => !step.perSkim || !inputStep.perSkim || u.variant === variant);
-    const existing = ctx.jobs.get(key);
-    if (existing) {
-      units.push({ ...unit, inputs: [], status: 'planned', job: existing, earlier: [] });
+    // generations of this slot, newest first
+    const gens = (slots.get(base) ?? []).slice().sort((a, b) => generationOf(b.key) - generationOf(a.key));
+    const current = gens[0];
+    const older = gens.slice(1);
+    const notFinal = from.filter((u) => u.status === 'waiting' || u.status === 'to_plan' || (u.status === 'planned' && !isFinalJobState(u.job!.state)));
+    const excluded = notFinal.length === 0 ? upstreamGaps(from) : [];
+    const produced = from.filter((u) => u.status === 'planned' && u.job!.state === 'succeeded');
+    const inputs = produced.flatMap((u) => (ctx.outputs.get(u.job!.id) ?? []).map((o) => o.path));
+    if (current) {
+      const planned: Unit = { ...unit, key: current.key, inputs: current.inputs ? [...current.inputs] : [], excluded, status: 'planned', job: current, earlier: older };
+      // an earlier generation was found stale and this one is not done yet: still stale until it succeeds
+      const prev = older.find((j) => j.state === 'succeeded');
+      if (current.state !== 'succeeded' && prev) planned.stale = `job ${prev.id}'s output is stale; generation ${generationOf(current.key)} is job ${current.id} (${current.state})`;
+      if (current.state === 'succeeded') {
+        if (notFinal.length > 0) {
+          // its input step is being redone (a resubmit, a chunk planned again): the output will be superseded
+          planned.stale = `made by job ${current.id}; ${notFinal.length} ${inputStep.name} unit(s) of its inputs are being redone`;
+        } else {
+          const why = staleness(current, inputs);
+          if (why && inputs.length > 0) {
+            units.push({ ...unit, key: withGeneration(base, generationOf(current.key) + 1), inputs, excluded, status: 'to_plan', earlier: gens, stale: why });
+            continue;
+          }
+        }
+      }
+      units.push(planned);
       continue;
     }
-    const notFinal = from.filter((u) => u.status === 'waiting' || u.status === 'to_plan' || (u.status === 'planned' && !isFinalJobState(u.job!.state)));
     if (from.length === 0 || notFinal.length > 0) {
       const first = notFinal[0];
       const why = !first
@@ -190,16 +272,14 @@ function derivedUnits(step: PlanStep, run: ReadinessRun, ctx: PlanContext, slots
         : first.status === 'waiting'
           ? `waiting for ${inputStep.name}: ${first.reason}`
           : `waiting for ${notFinal.length} ${inputStep.name} job(s) of this run`;
-      units.push({ ...unit, inputs: [], status: 'waiting', reason: why, earlier: [] });
+      units.push({ ...unit, key: base, inputs: [], excluded: [], status: 'waiting', reason: why, earlier: [] });
       continue;
     }
-    const produced = from.filter((u) => u.status === 'planned' && u.job!.state === 'succeeded');
-    const inputs = produced.flatMap((u) => (ctx.outputs.get(u.job!.id) ?? []).map((o) => o.path));
     if (inputs.length === 0) {
-      units.push({ ...unit, inputs: [], status: 'nothing_to_do', reason: `no ${inputStep.name} output for this run${variant ? ` (${variant})` : ''}`, earlier: [] });
+      units.push({ ...unit, key: base, inputs: [], excluded, status: 'nothing_to_do', reason: `no ${inputStep.name} output for this run${variant ? ` (${variant})` : ''}`, earlier: [] });
       continue;
     }
-    units.push(settle({ ...unit, inputs }, slots.get(key) ?? [], ctx.jobs));
+    units.push({ ...unit, key: base, inputs, excluded, status: 'to_plan', earlier: [] });
   }
   return units;
 }
@@ -239,10 +319,13 @@ export interface JobContext {
 
 /** The job for a unit to plan: command rendered, declared output, resources and attempts from the step. */
 export function jobForUnit(step: PlanStep, unit: Unit, ctx: JobContext): NewJob {
-  const output = join(
+  const rendered = join(
     ctx.dataDir,
     renderPattern(step.output, { bucket: ctx.bucketName, step: step.name, skim: unit.variant, exp: unit.exp, run: unit.run, chunk: unit.chunk }),
   );
+  // a later generation (a stale output redone) writes beside the earlier one: outputs are never overwritten
+  const gen = generationOf(unit.key);
+  const output = gen > 1 ? rendered.replace(/(\.[^./]+)?$/, (ext) => `.g${gen}${ext}`) : rendered;
   const localdb = ctx.localdb(step.name);
   const command = renderCommand(step.command, {
     node: ctx.node,

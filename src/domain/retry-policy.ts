@@ -6,6 +6,7 @@
  * | class | decision |
  * |---|---|
  * | input | fail at once; the input is flagged (retrying cannot fix a corrupt file) |
+ * | conditions | fail at once; the payload is named (a bad payload is fixed by a person, then the job resubmitted) |
  * | software | retry after a short delay while attempts < min(maxAttempts, software.maxAttempts); then fail |
  * | site | retry with exponential backoff base × factor^(attempt−1), capped, while attempts < maxAttempts; then fail |
  * | resource | retry with memory × factor (capped at maxMemoryMb) while attempts < maxAttempts; when the memory is already at the cap: hold for a manager; when attempts are used up: fail |
@@ -44,6 +45,8 @@ export function decideRetry(policy: RetryPolicy, f: AttemptFacts): RetryDecision
   switch (f.errorClass) {
     case 'input':
       return { action: 'fail', why: 'input error: not retried, the input is flagged' };
+    case 'conditions':
+      return { action: 'fail', why: 'conditions error: not retried until the payload is fixed' };
     case 'software': {
       const limit = Math.min(f.maxAttempts, policy.software.maxAttempts);
       if (f.attempts >= limit) return { action: 'fail', why: `software error on attempt ${f.attempts} of at most ${limit}` };

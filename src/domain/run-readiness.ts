@@ -63,7 +63,7 @@ export function rawReadiness(run: ReadinessRun, now: Date, fileWaitHours: number
   const excluded: ExcludedFile[] = [];
   for (const f of run.files) {
     if (f.status === 'transferred') usable.push(f);
-    else if (f.status === 'corrupt') excluded.push({ id: f.id, path: f.path, reason: f.flagReason ? `corrupt: ${f.flagReason}` : 'reported corrupt by the run source' });
+    else if (f.status === 'corrupt') excluded.push({ id: f.id, path: f.path, reason: f.flagReason ? `file corrupt: ${f.flagReason}` : 'reported corrupt by the run source' });
     else if (f.status === 'missing') excluded.push({ id: f.id, path: f.path, reason: 'reported missing by the run source' });
     else if (timedOut) excluded.push({ id: f.id, path: f.path, reason: `not transferred within ${fileWaitHours} h after the run ended` });
     else excluded.push({ id: f.id, path: f.path, reason: `unknown file status ${f.status}` });

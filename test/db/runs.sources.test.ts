@@ -113,7 +113,7 @@ test('when the run database answers a valid list, then it is stored and the next
 
 test('when a file flagged corrupt by a job is reported again with the same checksum, then it stays corrupt; a new checksum clears it', async () => {
   const f = await env.deps.prisma.rawFile.findFirstOrThrow({ where: { run: { run: 3 } }, include: { run: true } });
-  await env.deps.prisma.$transaction((tx) => flagInputError(tx, { jobId: 1, exp: 12, run: 3, inputs: [f.path], message: `input error: ${f.path} is not a b2raw file`, at: env.clock.now() }));
+  await env.deps.prisma.$transaction((tx) => flagInputError(tx, { jobId: 1, step: 'hlt_skim', inputs: [f.path], message: `input error: ${f.path} is not a b2raw file`, at: env.clock.now() }));
   const list = { runs: [{ exp: 12, run: 3, type: 'physics', files: [{ path: f.path, status: 'transferred', size: Number(f.size), checksum: f.checksum, events: f.events }] }] };
   await importRuns(env.deps, SYSTEM_ACTOR, list);
   assert.equal((await env.deps.prisma.rawFile.findUniqueOrThrow({ where: { id: f.id } })).status, 'corrupt');

@@ -47,18 +47,26 @@ test("when a bucket's runs arrive, then skim and cDST production completes on re
   const history = await env.deps.prisma.auditEvent.findMany({ where: { targetType: 'bucket', targetId: 'e12_bucket1' }, orderBy: { id: 'asc' } });
   assert.deepEqual(history.map((h) => h.action), ['bucket.create', 'bucket.stage.closed', 'bucket.stage.producing', 'bucket.stage.produced']);
   const jobs = await env.deps.prisma.job.findMany({ where: { bucketId: b.id } });
-  assert.ok(jobs.every((j) => ['succeeded', 'failed'].includes(j.state)), 'every job final');
+  assert.ok(jobs.every((j) => ['succeeded', 'failed', 'cancelled'].includes(j.state)), 'every job final');
   const cdst = await env.deps.prisma.outputFile.findMany({ where: { bucketId: b.id, step: 'cdst' } });
   assert.equal(cdst.length, 8 * 2, 'one cDST per run and skim');
   assert.ok(cdst.every((o) => Number(o.size) > 0 && /^[0-9a-f]{64}$/.test(o.sha256)));
   for (const o of cdst) assert.ok(existsSync(o.path));
-  for (const j of jobs) assert.equal(readFileSync(join(j.workDir!, '.starts'), 'utf8').trim().split('\n').length, 1, `job ${j.id} started once in attempt ${j.attempts}`);
+  for (const j of jobs.filter((x) => x.state !== 'cancelled')) assert.equal(readFileSync(join(j.workDir!, '.starts'), 'utf8').trim().split('\n').length, 1, `job ${j.id} started once in attempt ${j.attempts}`);
+  // a job cancelled because its file was proven corrupt did not fail on it
+  const cancelledIds = jobs.filter((x) => x.state === 'cancelled').map((x) => x.id);
+  assert.equal(await env.deps.prisma.jobAttempt.count({ where: { jobId: { in: cancelledIds }, outcome: 'failed' } }), 0);
 });
 
 test('when raw files are corrupt, then their jobs end as input errors on exactly those runs, not retried, and the files and runs are flagged', async () => {
   const failed = await env.deps.prisma.job.findMany({ where: { state: 'failed' } });
-  assert.equal(failed.length, 2 * 2, 'one chunk per corrupt run and skim');
+  // per corrupt chunk, one job per skim: the first to read the file fails, its siblings fail too if they had already
+  // started, else they are cancelled with the reason
+  const cancelled = await env.deps.prisma.job.findMany({ where: { state: 'cancelled' } });
+  assert.equal(failed.length + cancelled.length, 2 * 2, 'one chunk per corrupt run and skim');
+  assert.ok(failed.length >= 2);
   assert.ok(failed.every((j) => j.errorClass === 'input' && j.attempts === 1 && j.step === 'hlt_skim'));
+  assert.ok(cancelled.every((j) => j.errorClass === 'input' && /flagged corrupt by hlt_skim job \d+/.test(j.errorMessage ?? '')));
   assert.deepEqual([...new Set(failed.map((j) => j.run))].sort(), CORRUPT_RUNS);
   const flaggedFiles = await env.deps.prisma.rawFile.findMany({ where: { status: 'corrupt' } });
   assert.deepEqual(flaggedFiles.map((f) => f.path).sort(), [...corrupt].sort());
@@ -78,10 +86,14 @@ test('when completeness is asked, then good runs are complete and corrupt runs s
   assert.equal(bad.steps[0].status, 'incomplete');
   assert.equal(bad.steps[0].final, true);
   const miss = bad.steps[0].missing;
-  assert.ok(miss.length === 2 && miss.every((m) => m.kind === 'excluded_file' && corrupt.includes(m.file!) && /corrupt: job \d+: input error/.test(m.reason)));
+  assert.ok(miss.length === 2 && miss.every((m) => m.kind === 'excluded_file' && corrupt.includes(m.file!) && /file corrupt: input error in hlt_skim job \d+/.test(m.reason)));
+  // the cDST made from the rest of the run is not complete either: the chain names the raw file
+  const cdst = (await runCompleteness(env.deps, 12, 3, 'cdst')).steps[0];
+  assert.equal(cdst.status, 'incomplete');
+  assert.ok(cdst.missing.length === 2 && cdst.missing.every((m) => /^cdst hlt_\w+ of 12\/3: made without e12_r3_f\d\.b2raw — file corrupt: input error in hlt_skim job \d+/.test(m.chain)));
   const all = await bucketCompleteness(env.deps, 'e12_bucket1');
   assert.deepEqual(all.summary.hlt_skim, { complete: 6, incomplete: 2 });
-  assert.deepEqual(all.summary.cdst, { complete: 8 });
+  assert.deepEqual(all.summary.cdst, { complete: 6, incomplete: 2 });
   assert.deepEqual(all.incomplete.map((r) => r.run), CORRUPT_RUNS);
 });
 
@@ -90,14 +102,18 @@ test('when progress is asked, then counts, percentages, events and error classes
   const skim = p.steps.find((s) => s.step === 'hlt_skim')!;
   assert.equal(skim.total, 20);
   assert.equal(skim.states.succeeded, 16);
-  assert.equal(skim.states.failed, 4);
-  assert.deepEqual(skim.errors, { input: 4 });
+  assert.equal(skim.states.failed + skim.states.cancelled, 4);
+  assert.deepEqual(skim.errors, { input: skim.states.failed });
+  // 8 runs × 2 files in chunks of 2 × 2 skims: 16 slots expected, all planned and final (re-plans count once)
+  assert.deepEqual([skim.expected, skim.planned, skim.finalUnits], [16, 16, 16]);
+  assert.equal(p.eta.remaining, 0);
   assert.equal(skim.percent.succeeded, 80);
   assert.equal(skim.finalPercent, 100);
   assert.ok(skim.eventsIn > 0 && skim.eventsOut > 0 && skim.eventsOut < skim.eventsIn);
   const c = p.steps.find((s) => s.step === 'cdst')!;
   assert.equal(c.total, 16);
   assert.equal(c.succeededPercent, 100);
+  assert.equal(c.expected, 16);
 });
 
 test('when the ticks run again, then nothing new is planned or submitted', async () => {

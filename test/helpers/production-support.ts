@@ -91,6 +91,17 @@ export function testProduction(dir: string, home: string, overrides: Record<stri
 }
 
 
+/** One round of the production side as the scheduler would run it, then a second passes on the test clock. */
+export async function tickProduction(env: { deps: Deps; clock: ManualClock }): Promise<void> {
+  const { pollRunSources } = await import('../../src/services/runs/poll-run-sources.ts');
+  const { applyBucketPolicy } = await import('../../src/services/buckets/apply-bucket-policy.ts');
+  const { runProductionTick } = await import('../../src/services/production/run-production-tick.ts');
+  await pollRunSources(env.deps);
+  await applyBucketPolicy(env.deps);
+  await runProductionTick(env.deps);
+  env.clock.advance(1000);
+}
+
 export interface ProductionTestEnv {
   deps: Deps;
   home: string;

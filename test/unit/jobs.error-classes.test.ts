@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { classifyFailure, culpritInputs } from '../../src/domain/error-classes.ts';
+import { classifyFailure, conditionsPayloadIn, culpritInputs } from '../../src/domain/error-classes.ts';
 import { decideRetry, DEFAULT_RETRY_POLICY } from '../../src/domain/retry-policy.ts';
 import { jobLifecycle, FINAL_JOB_STATES } from '../../src/domain/job-states.ts';
 
@@ -33,11 +33,24 @@ test('when exit 0 left outputs missing, then the class is software', () => {
   assert.match(c.rule, /outputs/);
 });
 
-test('when an input error names one of several inputs, then only that input is the culprit', () => {
+test('when an input error names one of several inputs, then only that input is the culprit; naming none blames none', () => {
   const inputs = ['/raw/a.b2raw', '/raw/b.b2raw'];
   assert.deepEqual(culpritInputs('input error: /raw/b.b2raw is not a b2raw file', inputs), ['/raw/b.b2raw']);
   assert.deepEqual(culpritInputs('input error: something', inputs), []);
-  assert.deepEqual(culpritInputs('input error: something', ['/raw/a.b2raw']), ['/raw/a.b2raw']);
+  // a single input is not blamed for an error that does not name it
+  assert.deepEqual(culpritInputs('input error: something', ['/raw/a.b2raw']), []);
+  assert.deepEqual(culpritInputs('input error: /raw/other.b2raw: not a b2raw file', ['/raw/a.b2raw']), []);
+});
+
+test('when exit 65 names a conditions payload or local database, then the class is conditions and no input is a culprit', () => {
+  const payload = 'input error: /home/data/b/conditions/cdst/dbstore_cdc_t0_rev_3.root: not a JSON payload';
+  const c = classifyFailure({ reason: 'exit', exitCode: 65, message: payload });
+  assert.equal(c.errorClass, 'conditions');
+  assert.equal(conditionsPayloadIn(payload), '/home/data/b/conditions/cdst/dbstore_cdc_t0_rev_3.root');
+  assert.equal(classifyFailure({ reason: 'exit', exitCode: 65, message: 'input error: /d/database.txt:3: malformed line "x"' }).errorClass, 'conditions');
+  assert.equal(classifyFailure({ reason: 'exit', exitCode: 65, message: 'input error: /raw/e8_r1_f0.b2raw: not a b2raw file' }).errorClass, 'input');
+  assert.deepEqual(culpritInputs(payload, ['/data/b/hlt_skim/x/e8_r1_c0.b2skim']), []);
+  assert.equal(decideRetry(DEFAULT_RETRY_POLICY, { errorClass: 'conditions', attempts: 1, maxAttempts: 3, memoryMb: 1000, now }).action, 'fail');
 });
 
 test('when an input error happens, then the job fails at once without retry', () => {

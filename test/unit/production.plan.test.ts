@@ -92,7 +92,7 @@ test('when all units of a step produced, then the run is complete; a failed job 
   const c = stepCompleteness('hlt_skim', bad);
   assert.equal(c.status, 'incomplete');
   assert.equal(c.missing[0].kind, 'failed');
-  assert.match(c.missing[0].reason, /software error after 2 attempt/);
+  assert.match(c.missing[0].reason, /software error in hlt_skim job 2 after 2 attempt/);
   const pending = unitsForRun([skim], { exp: 12, run: 5, endTime: ended, files: files(['transferred']) }, ctx([job(1, 'hlt_skim/hlt_bhabha/e12/r5/c0', 'running')]));
   assert.equal(stepCompleteness('hlt_skim', pending).status, 'in_progress');
 });
@@ -106,4 +106,85 @@ test('when a file left out of a produced chunk becomes usable later, then the ch
   assert.equal(c.status, 'incomplete');
   assert.equal(c.missing[0].file, '/raw/e12_r5_f1.b2raw');
   assert.match(c.missing[0].reason, /produced without it by job 4/);
+});
+
+const skim1: PlanStep = { ...skim, chunkFiles: 1 };
+const out = (id: number, path: string) => [id, [{ path, events: 5 }]] as const;
+
+test('when a raw file of a run was flagged corrupt, then its cDST is made from the rest but is incomplete with the reason chain', () => {
+  const f = [
+    { id: 1, path: '/raw/e8_r1932_f0.b2raw', status: 'transferred' },
+    { id: 2, path: '/raw/e8_r1932_f1.b2raw', status: 'transferred' },
+    { id: 3, path: '/raw/e8_r1932_f2.b2raw', status: 'corrupt', flagReason: 'input error in hlt_skim job 41 (/raw/e8_r1932_f2.b2raw: not a b2raw file)' },
+  ];
+  const jobs = [
+    job(10, 'hlt_skim/hlt_bhabha/e8/r1932/c0', 'succeeded'),
+    job(11, 'hlt_skim/hlt_bhabha/e8/r1932/c1', 'succeeded'),
+    job(41, 'hlt_skim/hlt_bhabha/e8/r1932/c2', 'failed', { errorClass: 'input', errorMessage: 'input error: /raw/e8_r1932_f2.b2raw: not a b2raw file' }),
+  ];
+  const outputs = new Map([out(10, '/d/s/e8_r1932_c0.b2skim'), out(11, '/d/s/e8_r1932_c1.b2skim')]);
+  const c = { ...ctx(jobs, outputs), skims: ['hlt_bhabha'] };
+  const units = unitsForRun([skim1, cdst], { exp: 8, run: 1932, endTime: ended, files: f }, c);
+  const u = units.find((x) => x.step === 'cdst')!;
+  assert.equal(u.status, 'to_plan');
+  assert.deepEqual(u.inputs, ['/d/s/e8_r1932_c0.b2skim', '/d/s/e8_r1932_c1.b2skim']);
+  assert.equal(u.excluded.length, 1);
+  // planned and succeeded: still incomplete, and the chain names the raw file and the job that proved it corrupt
+  const done = unitsForRun([skim1, cdst], { exp: 8, run: 1932, endTime: ended, files: f }, { ...c, jobs: new Map([...c.jobs, ['cdst/hlt_bhabha/e8/r1932', job(50, 'cdst/hlt_bhabha/e8/r1932', 'succeeded', { inputs: u.inputs })]]) });
+  const cc = stepCompleteness('cdst', done.filter((x) => x.step === 'cdst'));
+  assert.equal(cc.status, 'incomplete');
+  assert.equal(cc.final, true);
+  assert.equal(cc.missing.length, 1);
+  assert.equal(cc.missing[0].file, '/raw/e8_r1932_f2.b2raw');
+  assert.match(cc.missing[0].chain, /^cdst hlt_bhabha of 8\/1932: made without e8_r1932_f2\.b2raw — file corrupt: input error in hlt_skim job 41/);
+});
+
+test('when a skim job of a run failed (not an input error), then the cDST made without it names the job and its error', () => {
+  const jobs = [job(10, 'hlt_skim/hlt_bhabha/e8/r7/c0', 'succeeded'), job(11, 'hlt_skim/hlt_bhabha/e8/r7/c1', 'failed', { errorClass: 'software', errorMessage: 'boom', attempts: 2 })];
+  const outputs = new Map([out(10, '/d/s/e8_r7_c0.b2skim')]);
+  const units = unitsForRun([skim1, cdst], { exp: 8, run: 7, endTime: ended, files: files(['transferred', 'transferred']) }, { ...ctx(jobs, outputs), skims: ['hlt_bhabha'] });
+  const u = units.find((x) => x.step === 'cdst')!;
+  assert.equal(u.status, 'to_plan');
+  assert.match(u.excluded[0].reason, /made without e12_r5_f1\.b2raw — software error in hlt_skim job 11 after 2 attempt\(s\): boom/);
+});
+
+test('when a skim output is produced after the cDST was made, then the cDST is stale, planned again as generation 2, and incomplete until it succeeds', () => {
+  const cdstKey = 'cdst/hlt_bhabha/e8/r7';
+  const made = job(50, cdstKey, 'succeeded', { inputs: ['/d/s/e8_r7_c0.b2skim'] });
+  const skimJobs = [job(10, 'hlt_skim/hlt_bhabha/e8/r7/c0', 'succeeded'), job(11, 'hlt_skim/hlt_bhabha/e8/r7/c1', 'succeeded', { attempts: 3 })];
+  const outputs = new Map([out(10, '/d/s/e8_r7_c0.b2skim'), out(11, '/d/s/e8_r7_c1.b2skim')]);
+  const run = { exp: 8, run: 7, endTime: ended, files: files(['transferred', 'transferred']) };
+  const c = { ...ctx([...skimJobs, made], outputs), skims: ['hlt_bhabha'] };
+  const u = unitsForRun([skim1, cdst], run, c).find((x) => x.step === 'cdst')!;
+  assert.equal(u.status, 'to_plan');
+  assert.equal(u.key, `${cdstKey}/g2`);
+  assert.equal(slotOf(u.key), cdstKey);
+  assert.match(u.stale!, /made by job 50 before its inputs changed \(e8_r7_c1\.b2skim produced since\)/);
+  assert.equal(stepCompleteness('cdst', [u]).status, 'in_progress');
+  assert.equal(stepCompleteness('cdst', [u]).missing[0].kind, 'stale');
+  const j = jobForUnit(cdst, u, { bucketId: 1, bucketName: 'b', dataDir: '/data', jobsRoot: '/j', node: 'n', toolkit: 't', localdb: () => '/db', tagChain: () => [] });
+  assert.deepEqual(j.outputs, ['/data/b/cdst/hlt_bhabha/e8_r7.g2.b2cdst']);
+  // generation 2 running: still stale; succeeded: complete
+  const running = unitsForRun([skim1, cdst], run, { ...c, jobs: new Map([...c.jobs, [`${cdstKey}/g2`, job(60, `${cdstKey}/g2`, 'running', { inputs: u.inputs })]]) }).find((x) => x.step === 'cdst')!;
+  assert.equal(running.job!.id, 60);
+  assert.ok(running.stale);
+  const redone = unitsForRun([skim1, cdst], run, { ...c, jobs: new Map([...c.jobs, [`${cdstKey}/g2`, job(60, `${cdstKey}/g2`, 'succeeded', { inputs: u.inputs })]]) }).filter((x) => x.step === 'cdst');
+  assert.equal(stepCompleteness('cdst', redone).status, 'complete');
+});
+
+test('when a skim job of a produced cDST is resubmitted, then the cDST reports stale while it runs', () => {
+  const made = job(50, 'cdst/hlt_bhabha/e8/r7', 'succeeded', { inputs: ['/d/s/e8_r7_c0.b2skim'] });
+  const skimJobs = [job(10, 'hlt_skim/hlt_bhabha/e8/r7/c0', 'succeeded'), job(11, 'hlt_skim/hlt_bhabha/e8/r7/c1', 'created')];
+  const u = unitsForRun([skim1, cdst], { exp: 8, run: 7, endTime: ended, files: files(['transferred', 'transferred']) }, { ...ctx([...skimJobs, made], new Map([out(10, '/d/s/e8_r7_c0.b2skim')])), skims: ['hlt_bhabha'] }).find((x) => x.step === 'cdst')!;
+  assert.equal(u.status, 'planned');
+  assert.match(u.stale!, /1 hlt_skim unit\(s\) of its inputs are being redone/);
+  assert.equal(stepCompleteness('cdst', [u]).complete, false);
+});
+
+test('when a bucket has runs with 1–3 files, then expected units follow the slot rules and units that need no job are settled', async () => {
+  const { expectedUnits } = await import('../../src/domain/production-totals.ts');
+  const runs = [{ files: 1, unusable: 0, reportedBad: 0 }, { files: 3, unusable: 1, reportedBad: 0 }, { files: 2, unusable: 2, reportedBad: 1 }, { files: 0, unusable: 0, reportedBad: 0 }];
+  const [s, c] = expectedUnits([skim1, cdst], ['a', 'b'], runs, [{ step: 'hlt_skim', planned: 4, final: 2 }]);
+  assert.deepEqual(s, { step: 'hlt_skim', expected: 12, planned: 4, final: 2, settled: 2 });
+  assert.deepEqual(c, { step: 'cdst', expected: 6, planned: 0, final: 0, settled: 2 });
 });

@@ -18,6 +18,7 @@ function progressTable(p: any): string {
   if (p.steps.length === 0) return `${head}\nno jobs yet`;
   const rows = p.steps.map((s: any) => ({
     step: s.step,
+    'planned/expected': s.expected === null || s.expected === undefined ? '—' : `${s.planned}/${s.expected}`,
     total: s.total,
     created: s.states.created,
     submitted: s.states.submitted,
@@ -29,7 +30,8 @@ function progressTable(p: any): string {
     errors: Object.entries(s.errors).map(([k, v]) => `${k}:${v}`).join(' '),
     'events in/out': `${s.eventsIn}/${s.eventsOut}`,
   }));
-  return `${head}\n${table(rows)}`;
+  const eta = p.eta ? `\nremaining ${p.eta.remaining} unit(s)${p.eta.seconds ? `, at ${p.eta.jobsPerSecond} jobs/s: ~${Math.ceil(p.eta.seconds / 60)} min (ETA ${p.eta.at})` : ''}` : '';
+  return `${head}\n${table(rows)}${eta}`;
 }
 
 function drawBars(p: any): void {
@@ -39,8 +41,8 @@ function drawBars(p: any): void {
     cliProgress.Presets.shades_classic,
   );
   for (const s of p.steps) {
-    const final = s.states.succeeded + s.states.failed + s.states.cancelled;
-    bars.create(Math.max(1, s.total), final, { step: s.step.padEnd(10), ok: s.states.succeeded, bad: s.states.failed });
+    const final = s.finalUnits ?? s.states.succeeded + s.states.failed + s.states.cancelled;
+    bars.create(Math.max(1, s.expected ?? s.total), final, { step: s.step.padEnd(10), ok: s.states.succeeded, bad: s.states.failed });
   }
   bars.stop();
 }
@@ -134,7 +136,7 @@ export function registerBucketCommands(program: Command): void {
         for (const r of c.incomplete.slice(0, 200)) {
           for (const s of r.steps) {
             lines.push(`  e${r.exp} r${r.run} ${s.step}: ${s.status}`);
-            for (const m of s.missing.slice(0, 10)) lines.push(`      ${m.variant || '-'} c${m.chunk} ${m.kind}: ${m.reason}${m.file ? ` [${m.file}]` : ''}`);
+            for (const m of s.missing.slice(0, 10)) lines.push(`      ${m.kind}: ${m.chain ?? m.reason}`);
           }
         }
         return lines.join('\n');

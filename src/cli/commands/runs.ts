@@ -29,7 +29,7 @@ function runText(r: any, completeness?: any): string {
     lines.push('', 'completeness:');
     for (const s of completeness.steps) {
       lines.push(`  ${s.step.padEnd(10)} ${s.status}${s.units ? ` (${s.produced}/${s.units} units produced)` : ''}`);
-      for (const m of s.missing.slice(0, 50)) lines.push(`    - ${m.variant || '-'} chunk ${m.chunk}: ${m.kind}: ${m.reason}${m.file ? ` [${m.file}]` : ''}${m.jobId ? ` (job ${m.jobId})` : ''}`);
+      for (const m of s.missing.slice(0, 50)) lines.push(`    - ${m.kind}: ${m.chain ?? m.reason}${m.jobId ? ` (job ${m.jobId})` : ''}`);
       if (s.missing.length > 50) lines.push(`    … ${s.missing.length - 50} more`);
     }
   }

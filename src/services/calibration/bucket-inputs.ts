@@ -25,7 +25,8 @@ export async function bucketRuns(db: Db, bucketId: number): Promise<PlanRun[]> {
 
 export async function bucketCdstFiles(db: Db, bucketId: number): Promise<PlanFile[]> {
   const files = await db.outputFile.findMany({ where: { bucketId, step: CDST_STEP }, orderBy: { id: 'asc' } });
-  return files
-    .filter((f) => f.exp !== null && f.run !== null)
-    .map((f) => ({ path: f.path, skim: f.variant, exp: f.exp!, run: f.run!, events: f.events, size: Number(f.size) }));
+  // one cDST per run and skim: a stale one redone as a later generation (production-plan.ts) supersedes the earlier
+  const latest = new Map<string, (typeof files)[number]>();
+  for (const f of files) if (f.exp !== null && f.run !== null) latest.set(`${f.exp}/${f.run}/${f.variant}`, f);
+  return [...latest.values()].map((f) => ({ path: f.path, skim: f.variant, exp: f.exp!, run: f.run!, events: f.events, size: Number(f.size) }));
 }

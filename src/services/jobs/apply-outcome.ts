@@ -3,7 +3,8 @@
  *
  *   exit 0 → output verification → succeeded (outputs registered) | failure of class software
  *   anything else → error class (src/domain/error-classes.ts) → retry decision (src/domain/retry-policy.ts)
- *     → created again (backoff / more memory) | failed | held; input errors flag the raw file and the run
+ *     → created again (backoff / more memory) | failed | held; input errors flag the raw file named (if it is an
+ *       input of the job) and its run, and cancel the not-yet-started jobs reading it; conditions errors flag nothing
  *
  * The move is compare-and-set on (id, state, attempts); if a manager aborted the job meanwhile, nothing is written.
  */
@@ -15,6 +16,7 @@ import { decideRetry } from '../../domain/retry-policy.ts';
 import { coerceError } from '../../domain/errors.ts';
 import type { JobState } from '../../domain/job-states.ts';
 import { flagInputError } from '../runs/flag-input-error.ts';
+import { cancelJobsReading, settleCancelledSiblings, type CancelledSiblings } from './cancel-jobs-reading.ts';
 import { emitJobTransitions, moveJob, type JobTransition } from './job-transition.ts';
 import { parseSummary, verifyOutputs, type VerifiedOutput } from './verify-outputs.ts';
 import { inTransaction } from '../../db/transaction.ts';
@@ -115,12 +117,13 @@ export async function applyOutcome(deps: Deps, job: ActiveJob, status: ExecutorS
     }
   }
 
-  const facts: FailureFacts = { reason: status.reason ?? (status.state === 'lost' ? 'lost' : 'exit'), exitCode: status.exitCode ?? null, detail: status.detail ?? null, outputProblem: outputProblem ?? null };
+  const message = failureMessage(job.logPath, status, outputProblem);
+  const facts: FailureFacts = { reason: status.reason ?? (status.state === 'lost' ? 'lost' : 'exit'), exitCode: status.exitCode ?? null, detail: status.detail ?? null, outputProblem: outputProblem ?? null, message };
   const { errorClass, rule } = classifyFailure(facts);
   const decision = decideRetry(deps.production.retry, { errorClass, attempts: job.attempts, maxAttempts: job.maxAttempts, memoryMb: job.memoryMb, now });
-  const message = failureMessage(job.logPath, status, outputProblem);
   const to: JobState = decision.action === 'retry' ? 'created' : decision.action === 'hold' ? 'held' : 'failed';
   let flagged: string[] = [];
+  let siblings: CancelledSiblings = { moved: [] };
   const transition = await inTransaction(deps, async (tx) => {
     const t = await moveJob(
       tx,
@@ -142,12 +145,14 @@ export async function applyOutcome(deps: Deps, job: ActiveJob, status: ExecutorS
       data: { ...attemptBase, outcome: status.state === 'cancelled' ? 'cancelled' : 'failed', errorClass, message, decision: decision.action },
     });
     if (errorClass === 'input') {
-      flagged = await flagInputError(tx, { jobId: job.id, exp: job.exp, run: job.run, inputs: job.inputs, message, at: now });
+      flagged = await flagInputError(tx, { jobId: job.id, step: job.step, inputs: job.inputs, message, at: now });
+      siblings = await cancelJobsReading(tx, { jobId: job.id, step: job.step, files: flagged, at: now });
     }
     return t;
   });
-  if (transition && flagged.length > 0) transition.details = { ...transition.details, flaggedCorrupt: flagged };
+  if (transition && flagged.length > 0) transition.details = { ...transition.details, flaggedCorrupt: flagged, cancelledReaders: siblings.moved.length };
   emitJobTransitions(deps, [transition]);
+  await settleCancelledSiblings(deps, siblings, { jobId: job.id });
   return transition;
 }
 

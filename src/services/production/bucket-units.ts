@@ -5,7 +5,7 @@
  */
 import type { Deps } from '../../deps.ts';
 import type { StepConfig } from '../../config/production-schema.ts';
-import { runKey, unitsForRun, type KnownJob, type KnownOutput, type Unit } from '../../domain/production-plan.ts';
+import { unitsForRun, type KnownJob, type KnownOutput, type Unit } from '../../domain/production-plan.ts';
 import type { ReadinessRun } from '../../domain/run-readiness.ts';
 
 export interface RunUnits {
@@ -30,30 +30,28 @@ export async function loadBucketUnits(
     orderBy: { run: 'asc' },
   });
   if (runs.length === 0) return [];
-  const stepNames = steps.map((s) => s.name);
   const runNos = runs.map((r) => r.run);
-  const jobs = await prisma.job.findMany({
-    where: { exp: bucket.exp, run: { gte: runNos[0], lte: runNos[runNos.length - 1] }, step: { in: stepNames } },
-    select: { id: true, idempotencyKey: true, state: true, attempts: true, errorClass: true, errorMessage: true, run: true },
-  });
+  const inRuns = { exp: bucket.exp, run: { gte: runNos[0], lte: runNos[runNos.length - 1] } };
+  const derived = steps.filter((s) => s.input !== 'raw');
+  const select = { id: true, idempotencyKey: true, state: true, attempts: true, errorClass: true, errorMessage: true, run: true } as const;
+  // a derived job's planned inputs tell whether its output is stale; raw-step jobs do not need them
+  const [rawJobs, derivedJobs] = await Promise.all([
+    prisma.job.findMany({ where: { ...inRuns, step: { in: steps.filter((s) => s.input === 'raw').map((s) => s.name) } }, select }),
+    derived.length ? prisma.job.findMany({ where: { ...inRuns, step: { in: derived.map((s) => s.name) } }, select: { ...select, inputs: true } }) : [],
+  ]);
   const jobsByRun = new Map<number, Map<string, KnownJob>>();
-  for (const j of jobs) {
+  const add = (j: (typeof rawJobs)[number], inputs?: unknown) => {
     let m = jobsByRun.get(j.run!);
     if (!m) jobsByRun.set(j.run!, (m = new Map()));
-    m.set(j.idempotencyKey, { id: j.id, key: j.idempotencyKey, state: j.state, attempts: j.attempts, errorClass: j.errorClass, errorMessage: j.errorMessage });
-  }
-  // outputs are only needed where a derived step has a unit not planned yet
-  const derived = steps.filter((s) => s.input !== 'raw');
-  const needOutputs = runs
-    .filter((r) => {
-      const m = jobsByRun.get(r.run);
-      return derived.some((s) => (s.perSkim ? production.skims : ['']).some((v) => !m?.has(runKey(s.name, v, r.exp, r.run))));
-    })
-    .map((r) => r.run);
+    m.set(j.idempotencyKey, { id: j.id, key: j.idempotencyKey, state: j.state, attempts: j.attempts, errorClass: j.errorClass, errorMessage: j.errorMessage, ...(Array.isArray(inputs) ? { inputs: inputs as string[] } : {}) });
+  };
+  for (const j of rawJobs) add(j);
+  for (const j of derivedJobs) add(j, j.inputs);
+  // outputs of the input steps: what a derived unit reads, or would read now (staleness)
   const outputs = new Map<number, KnownOutput[]>();
-  if (needOutputs.length > 0 && derived.length > 0) {
+  if (derived.length > 0) {
     const rows = await prisma.outputFile.findMany({
-      where: { exp: bucket.exp, run: { in: needOutputs }, step: { in: derived.map((s) => s.input) } },
+      where: { ...inRuns, step: { in: derived.map((s) => s.input) } },
       select: { jobId: true, path: true, events: true },
       orderBy: { path: 'asc' },
     });

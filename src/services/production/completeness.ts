@@ -22,7 +22,7 @@ function stepsFor(deps: Deps, step?: string) {
 }
 
 function notPlanned(steps: { name: string }[], reason: string): StepCompleteness[] {
-  return steps.map((s) => ({ step: s.name, status: 'not_planned', complete: false, final: false, units: 0, produced: 0, missing: [{ variant: '', chunk: 0, kind: 'not_planned', reason }] }));
+  return steps.map((s) => ({ step: s.name, status: 'not_planned', complete: false, final: false, units: 0, produced: 0, missing: [{ variant: '', chunk: 0, kind: 'not_planned', reason, chain: `${s.name}: ${reason}` }] }));
 }
 
 export async function runCompleteness(deps: Deps, exp: number, run: number, step?: string): Promise<RunCompleteness> {

@@ -86,6 +86,9 @@ export async function planBucketProduction(deps: Deps, bucket: { id: number; nam
       );
     }
   }
+  // readers of one raw file (one job per skim) far apart in submission order: when the first of them proves the file
+  // corrupt, the others have not started yet and are cancelled instead of failing alongside it
+  jobs.sort((a, b) => (a.variant ?? '').localeCompare(b.variant ?? '') || (a.run ?? 0) - (b.run ?? 0) || (a.chunk ?? 0) - (b.chunk ?? 0));
   const { created } = jobs.length ? await createJobs(deps, jobs) : { created: 0 };
   if (localdbs.size > 0) {
     // merged in SQL: other parts keep their own keys in Bucket.data

@@ -1,7 +1,8 @@
 /**
  * The production tick: closed buckets start producing, producing buckets get their ready units planned, the job
  * engine polls and submits (for every step, including other parts' jobs), and buckets whose production is final move
- * on — `produced`, or `failed` when not a single output of the last step came out. Idempotent and safe on several
+ * on — `produced`, or `failed` when not a single output of the last step came out. A bucket whose runs, files, jobs
+ * and outputs have not changed since its last plan is not planned again (plan-change-mark.ts). Idempotent and safe on several
  * instances: plans are keyed, jobs and stages move compare-and-set.
  */
 import type { Deps } from '../../deps.ts';
@@ -12,11 +13,14 @@ import { PENDING_JOB_STATES } from '../../domain/job-states.ts';
 import { runJobTick, type JobTickResult } from '../jobs/run-job-tick.ts';
 import { failBucket, transitionBucket } from '../buckets/transition-bucket.ts';
 import { planBucketProduction, type PlanResult } from './plan-production.ts';
+import { planChangeMark, rememberPlan, unchangedSince } from './plan-change-mark.ts';
+
+type PlanSummary = Omit<PlanResult, 'units'>;
 import { productionSteps } from './bucket-units.ts';
 
 export interface ProductionTickResult {
   started: string[];
-  planned: Array<Omit<PlanResult, 'units'>>;
+  planned: PlanSummary[];
   jobs: JobTickResult;
   finished: Array<{ bucket: string; stage: string }>;
 }
@@ -28,22 +32,31 @@ export async function runProductionTick(deps: Deps): Promise<ProductionTickResul
     if (await transitionBucket(deps, b, 'producing', SYSTEM_ACTOR, { reason: 'production started: planning skim and cDST jobs' })) result.started.push(b.name);
   }
   const producing = await prisma.bucket.findMany({ where: { stage: 'producing' }, orderBy: { id: 'asc' } });
-  const plans = new Map<number, PlanResult>();
+  const plans = new Map<number, PlanSummary>();
+  const steps = productionSteps(deps);
   for (const b of producing) {
-    let p: PlanResult;
+    let p: PlanSummary;
     try {
-      p = await planBucketProduction(deps, b);
+      const mark = await planChangeMark(deps, b.id, steps);
+      const memo = unchangedSince<PlanSummary>(deps, b.id, mark);
+      if (memo) {
+        plans.set(b.id, memo.summary);
+        continue;
+      }
+      const { units: _units, ...summary } = await planBucketProduction(deps, b);
+      p = summary;
+      // the mark read before planning: anything that changed while planning (the jobs just created included) differs
+      // from it, so the next tick plans again rather than miss a change
+      rememberPlan(deps, b.id, mark, p);
     } catch (e) {
       // one bucket's problem must not stop the job engine for all the others
       deps.logger.error('production planning failed for a bucket; retried next tick', { bucket: b.name, error: coerceError(e).message });
       continue;
     }
     plans.set(b.id, p);
-    const { units: _units, ...summary } = p;
-    if (p.created > 0 || p.toPlan > 0) result.planned.push(summary);
+    if (p.created > 0 || p.toPlan > 0) result.planned.push(p);
   }
   result.jobs = await runJobTick(deps);
-  const steps = productionSteps(deps);
   for (const b of producing) {
     const p = plans.get(b.id);
     if (!p || p.toPlan > 0 || p.waiting > 0 || p.runs === 0) continue;

@@ -1,15 +1,16 @@
 /**
- * A job failed with an input error (exit 65): the raw files its message names are flagged `corrupt`, and the run is
- * flagged `input_error`, in the job's own outcome transaction. Flagged files are left out of production from then on
- * (the rest of their chunk is planned again without them) and show in completeness as "input error on file X".
+ * A job failed with an input error (exit 65): the raw files its message names *and* that are inputs of the job are
+ * flagged `corrupt`, and their run `input_error`, in the job's own outcome transaction. Nothing is flagged when the
+ * message names no input of the job (blame only what is proven; a conditions payload is its own error class and never
+ * comes here). Flagged files are left out of production from then on (the rest of their chunk is planned again without
+ * them) and show in completeness as "file corrupt: input error in <step> job N (…)".
  */
 import { culpritInputs } from '../../domain/error-classes.ts';
 import type { Db } from '../../db/transaction.ts';
 
 export interface InputErrorFacts {
   jobId: number;
-  exp: number | null;
-  run: number | null;
+  step: string;
   inputs: readonly string[];
   message: string;
   at: Date;
@@ -18,17 +19,11 @@ export interface InputErrorFacts {
 /** Returns the paths of the raw files flagged. */
 export async function flagInputError(db: Db, f: InputErrorFacts): Promise<string[]> {
   const culprits = culpritInputs(f.message, f.inputs);
-  const reason = `job ${f.jobId}: ${f.message}`.slice(0, 2000);
-  let flagged: string[] = [];
-  if (culprits.length > 0) {
-    const raw = await db.rawFile.findMany({ where: { path: { in: culprits } }, select: { id: true, path: true } });
-    if (raw.length > 0) {
-      await db.rawFile.updateMany({ where: { id: { in: raw.map((r) => r.id) } }, data: { status: 'corrupt', flaggedAt: f.at, flagReason: reason } });
-      flagged = raw.map((r) => r.path);
-    }
-  }
-  if (f.exp !== null && f.run !== null) {
-    await db.run.updateMany({ where: { exp: f.exp, run: f.run }, data: { flag: 'input_error', flagReason: reason, flaggedAt: f.at } });
-  }
-  return flagged;
+  if (culprits.length === 0) return [];
+  const reason = `input error in ${f.step} job ${f.jobId} (${f.message.replace(/^input error:\s*/, '')})`.slice(0, 2000);
+  const raw = await db.rawFile.findMany({ where: { path: { in: culprits } }, select: { id: true, path: true, runId: true } });
+  if (raw.length === 0) return [];
+  await db.rawFile.updateMany({ where: { id: { in: raw.map((r) => r.id) } }, data: { status: 'corrupt', flaggedAt: f.at, flagReason: reason } });
+  await db.run.updateMany({ where: { id: { in: [...new Set(raw.map((r) => r.runId))] } }, data: { flag: 'input_error', flagReason: reason, flaggedAt: f.at } });
+  return raw.map((r) => r.path);
 }

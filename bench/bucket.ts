@@ -1,0 +1,353 @@
+/**
+ * Bucket-7 replay benchmark: `npm run bench -- bucket [--skims N] [--concurrency N] [--keep]` (needs DATABASE_URL).
+ *
+ * Belle II's bucket 7 as it arrived: experiment 8, 359 runs, 409 raw files (1–3 per run), 11 runs whose only file is
+ * "not a ROOT file", and runs 1932, 1935, 1936 that lost one file of three. The toolkit's `daq` writes them at tiny
+ * event counts into a run-list directory; a real `calibloop serve` (child process, its own scheduler ticks, local
+ * executor, fresh PostgreSQL database) polls them, opens and closes the bucket, and produces skims and cDSTs until the
+ * bucket is `produced`. Measured from outside the server:
+ * - `wall_s`, `jobs`, `jobs_per_s`: bucket closed → produced;
+ * - `server_cpu_s_per_1000_jobs`: the server process's user+system CPU (/proc/<pid>/stat; its jobs' processes are
+ *   not counted) over the production, per 1,000 jobs;
+ * - `rss_mb`: at production start, peak (VmHWM) and final (after the bucket is produced and the server idles 20 s);
+ * - `wasted_jobs`: readers of a corrupt file that ran and failed on it; `cancelled_readers`: those cancelled instead;
+ * - completeness of the three partial runs (the reason chain of their cDST).
+ * Then, with the server stopped, from this process on the same database:
+ * - `idle_tick_ms` on that bucket (set back to `producing`): the production tick when nothing changed, median of 7,
+ *   against `full_plan_ms`, the same tick forced to plan everything (the peer in the same run); `mark_ms`, the part of
+ *   the idle tick that decides "nothing changed" (the rest is the job engine's own tick);
+ * - the same two on a synthetic 100,000-job bucket (2,000 runs × 12 files × 4 skims + cDST), target idle ≤ 50 ms.
+ * Result: bench/results/bucket.json.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { loadAppConfig } from '../src/config/app-config.ts';
+import { createDeps } from '../src/bootstrap.ts';
+import { openDatabase } from '../src/db/database.ts';
+import { createLogger } from '../src/observability/logger.ts';
+import { loadProductionConfig } from '../src/config/production-schema.ts';
+import { ROOT_DIR } from '../src/db/paths.ts';
+import { jobForUnit, unitsForRun } from '../src/domain/production-plan.ts';
+import type { NewJob } from '../src/domain/new-job.ts';
+import type { Deps } from '../src/deps.ts';
+import { createJobs } from '../src/services/jobs/create-jobs.ts';
+import { runProductionTick } from '../src/services/production/run-production-tick.ts';
+import { forgetPlan, planChangeMark } from '../src/services/production/plan-change-mark.ts';
+import { runJobTick } from '../src/services/jobs/run-job-tick.ts';
+import { runCompleteness } from '../src/services/production/completeness.ts';
+import { freshPostgres } from './support/fresh-postgres.ts';
+import { noopExecutor } from './support/noop-executor.ts';
+
+const EXP = 8;
+const FIRST = 1700;
+const LAST = 2058; // 359 runs
+const PORT = 18300;
+const TOOLKIT = join(ROOT_DIR, 'toolkit', 'b2sim.mjs');
+const FULLY_BAD = [1712, 1733, 1751, 1788, 1802, 1845, 1871, 1960, 1987, 2011, 2044];
+const PARTIAL = [1932, 1935, 1936];
+
+const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
+const log = (m: string) => process.stderr.write(`[bench bucket] ${new Date().toISOString().slice(11, 19)} ${m}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function arg(args: string[], name: string, dflt: number): number {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
+}
+
+function procStat(pid: number): { cpuS: number; rssMb: number; hwmMb: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
+  return { cpuS: ticks / 100, rssMb: round(kb('VmRSS') / 1024, 1), hwmMb: round(kb('VmHWM') / 1024, 1) };
+}
+
+/** 359 runs, 409 files: 1 file per run, 30 runs with 2, 10 with 3; FULLY_BAD have their one file corrupt. */
+function generate(home: string): { files: number; corrupt: string[] } {
+  const segments = [
+    { first: FIRST, last: 1899, files: 1, bad: FULLY_BAD.filter((r) => r <= 1899), fraction: 1 },
+    { first: 1900, last: 1929, files: 2, bad: [], fraction: 1 },
+    { first: 1930, last: 1939, files: 3, bad: PARTIAL, fraction: 0.34 },
+    { first: 1940, last: LAST, files: 1, bad: FULLY_BAD.filter((r) => r >= 1940), fraction: 1 },
+  ];
+  let files = 0;
+  const corrupt: string[] = [];
+  for (const s of segments) {
+    const args = [TOOLKIT, 'daq', '--exp', String(EXP), '--first-run', String(s.first), '--last-run', String(s.last), '--files-per-run', String(s.files), '--events-per-file', '10', '--seed', '7', '--raw-dir', join(home, 'raw'), '--runlist-dir', join(home, 'incoming'), '--start-time', '2026-10-01T00:00:00Z'];
+    if (s.bad.length) args.push('--corrupt-runs', s.bad.join(','), '--corrupt-fraction', String(s.fraction));
+    const out = JSON.parse(execFileSync(process.execPath, args).toString().trim().split('\n').pop()!);
+    files += out.files;
+    corrupt.push(...(out.corrupt ?? []));
+  }
+  return { files, corrupt };
+}
+
+function productionFile(home: string, skims: number): string {
+  const shipped = loadYaml(join(ROOT_DIR, 'config', 'production.yaml'));
+  shipped.skims = shipped.skims.slice(0, skims);
+  shipped.run_sources = [{ name: 'daq', type: 'directory', path: 'runlists' }];
+  shipped.buckets = { auto_open: true, run_types: ['physics'], max_duration_hours: null, max_luminosity_pb: null, max_runs: LAST - FIRST + 1, idle_hours: null };
+  shipped.schedule = { run_sources: '*/2 * * * * *', buckets: '*/2 * * * * *', production: '* * * * * *', lease_s: 30 };
+  shipped.retry = { site: { backoff_s: 0, factor: 2, max_backoff_s: 0 }, software: { max_attempts: 2, delay_s: 0 }, resource: { memory_factor: 1.5, max_memory_mb: 4096 } };
+  const file = join(home, 'production.yaml');
+  writeFileSync(file, stringify(shipped));
+  return file;
+}
+
+function loadYaml(file: string): any {
+  return parse(readFileSync(file, 'utf8'));
+}
+
+async function api(path: string, token: string): Promise<any> {
+  const r = await fetch(`http://127.0.0.1:${PORT}/api/v1${path}`, { headers: { authorization: `Bearer ${token}` } });
+  if (!r.ok) throw new Error(`${path}: ${r.status} ${await r.text()}`);
+  return r.json();
+}
+
+
+/**
+ * Production tick timings on one producing bucket: forced full plans and idle ticks, medians of 7 (ms). One job of the
+ * bucket waits for its retry backoff meanwhile, so the bucket stays `producing` (the tick would finish it otherwise).
+ */
+async function tickCosts(deps: Deps, bucketId: number): Promise<Awaited<ReturnType<typeof timeTicks>>> {
+  const stage = (await deps.prisma.bucket.findUniqueOrThrow({ where: { id: bucketId } })).stage;
+  const held = await deps.prisma.job.findFirstOrThrow({ where: { bucketId, state: 'succeeded' }, orderBy: { id: 'desc' } });
+  await deps.prisma.bucket.update({ where: { id: bucketId }, data: { stage: 'producing' } });
+  await deps.prisma.job.update({ where: { id: held.id }, data: { state: 'created', notBefore: new Date(Date.now() + 86_400_000) } });
+  try {
+    return await timeTicks(deps, bucketId);
+  } finally {
+    await deps.prisma.job.update({ where: { id: held.id }, data: { state: held.state, notBefore: held.notBefore } });
+    await deps.prisma.bucket.update({ where: { id: bucketId }, data: { stage } });
+  }
+}
+
+async function timeTicks(deps: Deps, bucketId: number): Promise<{ full_plan_ms: number; idle_tick_ms: number; idle_tick_max_ms: number; mark_ms: number; job_tick_ms: number }> {
+  const time = async () => {
+    const t0 = process.hrtime.bigint();
+    await runProductionTick(deps);
+    return Number(process.hrtime.bigint() - t0) / 1e6;
+  };
+  const full: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    forgetPlan(deps, bucketId);
+    full.push(await time());
+  }
+  await time();
+  const idle: number[] = [];
+  for (let i = 0; i < 7; i++) idle.push(await time());
+  const steps = deps.production.steps.filter((s) => s.phase === 'production');
+  const mark: number[] = [];
+  const jobTick: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    let t0 = process.hrtime.bigint();
+    await planChangeMark(deps, bucketId, steps);
+    mark.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    t0 = process.hrtime.bigint();
+    await runJobTick(deps);
+    jobTick.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  const med = (xs: number[]) => xs.sort((a, b) => a - b)[3];
+  return { full_plan_ms: round(med(full), 1), idle_tick_ms: round(med(idle), 1), idle_tick_max_ms: round(Math.max(...idle), 1), mark_ms: round(med(mark), 1), job_tick_ms: round(med(jobTick), 1) };
+}
+
+/** A producing bucket of 2,000 runs × 12 files with its 96,000 skim jobs succeeded and 8,000 cDST jobs succeeded. */
+async function syntheticBucket(deps: Deps, home: string): Promise<{ id: number; jobs: number }> {
+  const p = deps.prisma;
+  const runs = 2000;
+  const first = 5000;
+  const b = await p.bucket.create({ data: { name: 'e9_bucket1', exp: 9, seq: 1, firstRun: first, lastRun: first + runs - 1, stage: 'producing' } });
+  await p.$executeRawUnsafe(`
+    INSERT INTO "Run" (exp, run, type, "startTime", "endTime", luminosity, source, "bucketId", "createdAt", "updatedAt")
+    SELECT 9, r, 'physics', now() - interval '30 days', now() - interval '29 days', 1.5, 'bench', ${b.id}, now(), now() FROM generate_series(${first}, ${first + runs - 1}) r`);
+  await p.$executeRawUnsafe(`
+    INSERT INTO "RawFile" ("runId", path, status, size, checksum, events, "createdAt", "updatedAt")
+    SELECT ru.id, '/data/raw/e9/r' || ru.run || '/f' || f || '.b2raw', 'transferred', 1, '', 10, now(), now()
+    FROM "Run" ru, generate_series(0, 11) f WHERE ru."bucketId" = ${b.id}`);
+  const steps = deps.production.steps.filter((s) => s.phase === 'production');
+  const rs = await p.run.findMany({ where: { bucketId: b.id }, select: { exp: true, run: true, endTime: true, files: { select: { id: true, path: true, status: true } } } });
+  const ctx = { bucketId: b.id, bucketName: b.name, dataDir: deps.production.dataDir, jobsRoot: deps.config.workDir, node: process.execPath, toolkit: join(ROOT_DIR, 'toolkit'), localdb: () => join(home, 'localdb'), tagChain: () => [] };
+  const specs: NewJob[] = [];
+  for (const r of rs) for (const u of unitsForRun([steps[0]], r, { now: new Date(), fileWaitHours: 6, skims: deps.production.skims, jobs: new Map(), outputs: new Map() })) specs.push(jobForUnit(steps[0], u, ctx));
+  await createJobs(deps, specs);
+  // every skim succeeded with its output registered, and the cDST made from them
+  await p.$executeRawUnsafe(`UPDATE "Job" SET state = 'succeeded', attempts = 1 WHERE "bucketId" = ${b.id}`);
+  await p.$executeRawUnsafe(`
+    INSERT INTO "OutputFile" ("jobId", "bucketId", step, variant, exp, run, path, size, sha256, events, "createdAt")
+    SELECT id, "bucketId", step, variant, exp, run, outputs->>0, 1, '', 5, now() FROM "Job" WHERE "bucketId" = ${b.id}`);
+  const units = await (await import('../src/services/production/bucket-units.ts')).loadBucketUnits(deps, b, steps);
+  const cdst = units.flatMap((ru) => ru.units.filter((u) => u.step === steps[1].name && u.status === 'to_plan')).map((u) => jobForUnit(steps[1], u, { ...ctx, localdb: () => join(home, 'localdb') }));
+  await createJobs(deps, cdst);
+  await p.$executeRawUnsafe(`UPDATE "Job" SET state = 'succeeded', attempts = 1 WHERE "bucketId" = ${b.id} AND state <> 'succeeded'`);
+  await p.$executeRawUnsafe('VACUUM ANALYZE "Job"');
+  return { id: b.id, jobs: await p.job.count({ where: { bucketId: b.id } }) };
+}
+
+/** Idle-tick and full-plan costs on the replayed bucket and on a synthetic 100k-job bucket, from this process. */
+async function planningCosts(url: string, home: string, productionFile: string) {
+  const db = await openDatabase({ url, migrate: false, poolSize: 4 });
+  const config = loadAppConfig({ CALIBLOOP_HOME: home, CALIBLOOP_SCHEDULER: 'off', PORT: '0' });
+  const production = loadProductionConfig(productionFile, home);
+  const deps = await createDeps(config, { db, logger: createLogger('warn'), executor: noopExecutor(), production });
+  try {
+    // statistics and visibility as autovacuum keeps them on a server that has been up a while
+    await deps.prisma.$executeRawUnsafe('VACUUM ANALYZE');
+    const b7 = await deps.prisma.bucket.findUniqueOrThrow({ where: { name: 'e8_bucket1' } });
+    const jobs = await deps.prisma.job.findMany({ where: { bucketId: b7.id }, select: { state: true, errorClass: true } });
+    const failedInput = jobs.filter((j) => j.state === 'failed' && j.errorClass === 'input').length;
+    const cancelledInput = jobs.filter((j) => j.state === 'cancelled' && j.errorClass === 'input').length;
+    const bucket7 = await tickCosts(deps, b7.id);
+    log(`bucket 7: full plan ${bucket7.full_plan_ms} ms, idle tick ${bucket7.idle_tick_ms} ms`);
+    const existing = await deps.prisma.bucket.findUnique({ where: { name: 'e9_bucket1' } });
+    const big = existing ? { id: existing.id, jobs: await deps.prisma.job.count({ where: { bucketId: existing.id } }) } : await syntheticBucket(deps, home);
+    if (!existing) await deps.prisma.$executeRawUnsafe('VACUUM ANALYZE');
+    const costs = await tickCosts(deps, big.id);
+    log(`${big.jobs}-job bucket: full plan ${costs.full_plan_ms} ms, idle tick ${costs.idle_tick_ms} ms`);
+    const check = await runCompleteness(deps, EXP, PARTIAL[0], 'cdst');
+    return { stage: b7.stage, failedInput, cancelledInput, bucket7: { jobs: jobs.length, ...bucket7 }, synthetic: { jobs: big.jobs, costs }, check };
+  } finally {
+    await deps.executor.close();
+    await db.close();
+  }
+}
+
+export async function main(args: string[]): Promise<void> {
+  // `--planning-only <database url> <home>`: only the planning part, on a database kept by an earlier `--keep` run;
+  // merged into bench/results/bucket.json
+  const po = args.indexOf('--planning-only');
+  if (po >= 0) {
+    const [url, home] = [args[po + 1], args[po + 2]];
+    const planning = await planningCosts(url, home, join(home, 'production.yaml'));
+    const file = join(ROOT_DIR, 'bench', 'results', 'bucket.json');
+    const result = JSON.parse(readFileSync(file, 'utf8'));
+    result.planning = { measured: new Date().toISOString(), load: loadavg().map((x) => round(x, 1)), bucket7: planning.bucket7, synthetic: { jobs: planning.synthetic.jobs, ...planning.synthetic.costs, target_idle_ms: 50 } };
+    result.replay.wasted_jobs = planning.failedInput - result.input.corrupt_files;
+    result.replay.cancelled_readers = planning.cancelledInput;
+    writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+    console.log(JSON.stringify(result.planning, null, 2));
+    return;
+  }
+  const base = process.env.DATABASE_URL;
+  if (!base) throw new Error('bench bucket needs DATABASE_URL (PostgreSQL): the server and this process share the database');
+  const skims = arg(args, 'skims', 4);
+  const concurrency = arg(args, 'concurrency', 2);
+  const keep = args.includes('--keep');
+  const loadAtStart = loadavg().map((x) => round(x, 1));
+  const fresh = await freshPostgres(base, 'calibloop_i13a_bench_bucket');
+  const home = mkdtempSync(join(tmpdir(), 'calibloop-bench-bucket-'));
+  mkdirSync(join(home, 'runlists'), { recursive: true });
+  let server: ChildProcess | undefined;
+  try {
+    const { files, corrupt } = generate(home);
+    log(`generated ${LAST - FIRST + 1} runs, ${files} files (${corrupt.length} corrupt)`);
+    const env = {
+      ...process.env,
+      CALIBLOOP_HOME: home,
+      DATABASE_URL: fresh.url,
+      PORT: String(PORT),
+      CALIBLOOP_PRODUCTION_FILE: productionFile(home, skims),
+      CALIBLOOP_LOCAL_CONCURRENCY: String(concurrency),
+      CALIBLOOP_EXECUTOR: 'local',
+      LOG_LEVEL: 'warn',
+    };
+    const bin = join(ROOT_DIR, 'bin', 'calibloop.js');
+    execFileSync(process.execPath, [bin, 'db', 'migrate'], { env, stdio: 'ignore' });
+    const token = JSON.parse(execFileSync(process.execPath, [bin, '--json', 'token', 'create', '--user', 'dana', '--role', 'data_production_manager'], { env }).toString()).token as string;
+    server = spawn(process.execPath, [bin, 'serve'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+    const pid = server.pid!;
+    for (let i = 0; !(await fetch(`http://127.0.0.1:${PORT}/healthz`).then((r) => r.ok).catch(() => false)); i++) {
+      if (i > 600) throw new Error('server did not start');
+      await sleep(100);
+    }
+    const atStart = procStat(pid);
+    log(`server up (pid ${pid}, RSS ${atStart.rssMb} MB); dropping the run lists`);
+    // the DAQ drops the run lists: all at once, as a replay
+    execFileSync('sh', ['-c', `mv ${join(home, 'incoming')}/* ${join(home, 'runlists')}/`]);
+    let t0 = 0;
+    let cpu0 = 0;
+    let rssAtProduction = 0;
+    let peakSampled = 0;
+    const samples: Array<{ t: number; rssMb: number; jobs: number }> = [];
+    for (;;) {
+      await sleep(2000);
+      const s = procStat(pid);
+      peakSampled = Math.max(peakSampled, s.rssMb);
+      const buckets = await api('/buckets', token);
+      const b = buckets.find((x: any) => x.name === 'e8_bucket1');
+      if (b && !t0 && b.stage !== 'open' && b.stage !== 'closed') {
+        t0 = Date.now();
+        cpu0 = s.cpuS;
+        rssAtProduction = s.rssMb;
+        log(`production started (RSS ${s.rssMb} MB)`);
+      }
+      if (t0) samples.push({ t: round((Date.now() - t0) / 1000, 1), rssMb: s.rssMb, jobs: b?.jobs?.total ?? 0 });
+      if (samples.length % 15 === 0 && samples.length) log(`${samples.at(-1)!.t} s: ${b.jobs.succeeded}/${b.jobs.total} ok, ${b.jobs.failed} failed, RSS ${s.rssMb} MB`);
+      if (b && ['produced', 'failed'].includes(b.stage) && t0) break;
+      if (t0 && Date.now() - t0 > 20 * 60_000) throw new Error('production did not finish in 20 minutes');
+    }
+    const wallS = (Date.now() - t0) / 1000;
+    const end = procStat(pid);
+    const progress = await api('/buckets/e8_bucket1/progress', token);
+    const jobs = progress.steps.reduce((a: number, s: any) => a + s.total, 0);
+    log(`produced in ${wallS.toFixed(0)} s, ${jobs} jobs; idling 20 s for the final RSS`);
+    await sleep(20_000);
+    const final = procStat(pid);
+    const completeness = await api('/buckets/e8_bucket1/completeness?step=cdst', token);
+    const partial = PARTIAL.map((r) => ({ run: r, status: completeness.incomplete.find((x: any) => x.run === r)?.steps[0]?.status ?? 'complete', chain: completeness.incomplete.find((x: any) => x.run === r)?.steps[0]?.missing?.[0]?.chain ?? null }));
+    server.kill('SIGTERM');
+    await new Promise((r) => server!.once('exit', r));
+    server = undefined;
+
+    // planning cost, from this process on the same database (the server is stopped)
+    const planning = await planningCosts(fresh.url, home, env.CALIBLOOP_PRODUCTION_FILE);
+    const check = planning.check;
+    const wasted = planning.failedInput - corrupt.length;
+    const cancelledReaders = planning.cancelledInput;
+    const b7 = { stage: planning.stage };
+    const b7Costs = planning.bucket7;
+    const big = { jobs: planning.synthetic.jobs };
+    const bigCosts = planning.synthetic.costs;
+
+    const result = {
+      benchmark: 'bucket',
+      database: 'postgresql',
+      date: new Date().toISOString(),
+      command: `DATABASE_URL=… npm run bench -- bucket --skims ${skims} --concurrency ${concurrency}`,
+      machine: { cpus: cpus().length, load_at_start: loadAtStart, load_at_end: loadavg().map((x) => round(x, 1)) },
+      input: { exp: EXP, runs: LAST - FIRST + 1, files, corrupt_files: corrupt.length, fully_bad_runs: FULLY_BAD.length, partial_runs: PARTIAL, skims, events_per_file: 10, local_concurrency: concurrency },
+      replay: {
+        stage: b7.stage,
+        wall_s: round(wallS, 1),
+        jobs,
+        jobs_per_s: round(jobs / wallS, 2),
+        server_cpu_s: round(end.cpuS - cpu0, 1),
+        server_cpu_s_per_1000_jobs: round(((end.cpuS - cpu0) / jobs) * 1000, 2),
+        rss_mb: { server_up: atStart.rssMb, production_start: rssAtProduction, peak: end.hwmMb, peak_sampled: peakSampled, final_after_20s_idle: final.rssMb },
+        wasted_jobs: wasted,
+        cancelled_readers: cancelledReaders,
+        partial_runs_cdst: partial,
+        partial_run_check: check.steps[0].status,
+        rss_samples: samples.filter((_, i) => i % 10 === 0),
+      },
+      planning: {
+        bucket7: b7Costs,
+        synthetic: { jobs: big.jobs, ...bigCosts, target_idle_ms: 50 },
+      },
+    };
+    mkdirSync(join(ROOT_DIR, 'bench', 'results'), { recursive: true });
+    writeFileSync(join(ROOT_DIR, 'bench', 'results', 'bucket.json'), JSON.stringify(result, null, 2) + '\n');
+    log(`wrote bench/results/bucket.json`);
+    console.log(JSON.stringify(result.replay, null, 2), JSON.stringify(result.planning, null, 2));
+  } finally {
+    if (server) server.kill('SIGKILL');
+    if (!keep) {
+      await fresh.drop().catch(() => undefined);
+      if (existsSync(home)) rmSync(home, { recursive: true, force: true });
+    }
+  }
+}
