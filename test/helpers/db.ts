@@ -11,7 +11,7 @@ export const usingPostgres = Boolean(process.env.DATABASE_URL);
 export async function createTestDatabase(): Promise<Database & { url?: string }> {
   if (!process.env.DATABASE_URL) return openDatabase({ migrate: true });
   const base = new URL(process.env.DATABASE_URL);
-  const name = `calibloop_t_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const name = `${process.env.TEST_DB_PREFIX ?? 'calibloop_t'}_${process.pid}_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: base.toString() });
   await admin.connect();
   await admin.query(`CREATE DATABASE "${name}"`);
