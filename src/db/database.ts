@@ -16,7 +16,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaClient } from './generated/client.ts';
 import { applyMigrations, type MigrateOptions } from './migrations.ts';
-import { openPgSession, pgliteSession } from './sessions.ts';
+import { openPgSession, pgliteSession, type ClosableSession } from './sessions.ts';
 
 export type Prisma = PrismaClient;
 export type DatabaseKind = 'postgres' | 'pglite';
@@ -28,6 +28,8 @@ export interface Database {
   location: string;
   /** Applies pending migrations (see migrations.ts); `opts.dir` for another migrations folder (tests). */
   migrate(opts?: MigrateOptions): Promise<string[]>;
+  /** One connection of its own (advisory locks, the migrator's transactions); PGlite: its single session. */
+  openSession(): Promise<ClosableSession>;
   /** Expose an embedded database on a Unix socket for other processes (no-op for PostgreSQL). */
   shareOnSocket(dir: string): Promise<void>;
   close(): Promise<void>;
@@ -71,6 +73,7 @@ function openPostgres(url: string, poolSize: number): Database {
     prisma,
     kind: 'postgres',
     location: redact(url),
+    openSession: () => openPgSession(url),
     async migrate(options) {
       const session = await openPgSession(url);
       try {
@@ -96,6 +99,7 @@ async function openPglite(dataDir?: string): Promise<Database> {
     prisma,
     kind: 'pglite',
     location: dataDir ?? 'memory',
+    openSession: async () => pgliteSession(pglite),
     migrate: (options) => applyMigrations(pgliteSession(pglite), options),
     async shareOnSocket(dir: string) {
       mkdirSync(dir, { recursive: true });

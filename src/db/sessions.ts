@@ -15,9 +15,16 @@ export async function openPgSession(url: string): Promise<ClosableSession> {
   await client.connect();
   // a broken connection must surface as a failed query, not as an unhandled 'error' event that kills the process
   client.on('error', () => {});
+  // one statement at a time on the connection (several ticks may ask for their locks at once)
+  let tail: Promise<unknown> = Promise.resolve();
+  const serial = <T>(f: () => Promise<T>): Promise<T> => {
+    const next = tail.then(f, f);
+    tail = next.catch(() => {});
+    return next;
+  };
   const runner: SqlRunner = {
-    query: async <T>(sql: string, params?: unknown[]) => (await client.query(sql, params)).rows as T[],
-    exec: async (sql: string) => void (await client.query(sql)),
+    query: <T>(sql: string, params?: unknown[]) => serial(async () => (await client.query(sql, params)).rows as T[]),
+    exec: (sql: string) => serial(async () => void (await client.query(sql))),
   };
   return {
     ...runner,

@@ -1,7 +1,9 @@
 /**
  * The crash test: the real server (`node bin/calibloop.js serve`) runs production on the local executor, is killed
  * with SIGKILL while jobs are running, and is started again on the same state directory (and database). Every job
- * must end in a final state exactly once, no program may start twice, and nothing may be lost.
+ * must end in a final state exactly once, no program may start twice, and nothing may be lost. And the restarted server
+ * takes its ticks over at once (ownership ends with the killed process): the longest pause between progress events
+ * (job state changes) after the restart is at most 10 s plus the longest job.
  * Runs on embedded PGlite by default, on a fresh PostgreSQL database when DATABASE_URL is set.
  */
 import { test, before, after } from 'node:test';
@@ -26,7 +28,7 @@ before(async () => {
   if (process.env.DATABASE_URL) database = await createTestDatabase();
   const productionFile = testProductionFile(join(home, 'config'), {
     buckets: { auto_open: true, run_types: ['physics'], max_runs: 4, max_duration_hours: null, max_luminosity_pb: null, idle_hours: null },
-    schedule: { run_sources: '* * * * * *', buckets: '* * * * * *', production: '* * * * * *', lease_s: 2 },
+    schedule: { run_sources: '* * * * * *', buckets: '* * * * * *', production: '* * * * * *', jobs: '* * * * * *' },
   });
   mkdirSync(join(home, 'no-calibrations'), { recursive: true });
   env = {
@@ -156,4 +158,15 @@ test('when the server is killed -9 during production and started again, then eve
   const flagged = await query<{ path: string }>(`SELECT path FROM "RawFile" WHERE status = 'corrupt'`);
   assert.deepEqual(flagged.map((f) => f.path), corrupt);
   t.diagnostic(`at the kill: ${JSON.stringify(counts)}; ${runningAtKill} job process(es) alive and adopted by the restarted server`);
+
+  // no stall after the restart: from its first log line to the last job's end, progress never pauses for long
+  const restarted = logs[logs.length - 1].filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { message: string; timestamp: string });
+  const times = [Date.parse(restarted[0].timestamp), ...restarted.filter((l) => l.message === 'job state').map((l) => Date.parse(l.timestamp))];
+  let longestPause = 0;
+  for (let i = 1; i < times.length; i++) longestPause = Math.max(longestPause, times[i] - times[i - 1]);
+  const [{ ms: longestJob }] = await query<{ ms: number }>(
+    `SELECT coalesce(max(extract(epoch FROM ("finishedAt" - "startedAt")) * 1000), 0)::float AS ms FROM "JobAttempt"`,
+  );
+  t.diagnostic(`after the restart: ${times.length - 1} job state changes, longest pause ${longestPause} ms (longest job ${Math.round(longestJob)} ms)`);
+  assert.ok(longestPause <= 10_000 + longestJob, `longest pause after the restart ${longestPause} ms > 10 s + longest job ${Math.round(longestJob)} ms`);
 });

@@ -75,7 +75,7 @@ export function testProductionFile(dir: string, overrides: Record<string, unknow
     },
     retry: { site: { backoff_s: 0, factor: 2, max_backoff_s: 0 }, software: { max_attempts: 2, delay_s: 0 }, resource: { memory_factor: 1.5, max_memory_mb: 4096 } },
     jobs: { submit_batch: 50, max_in_flight: 100, poll_batch: 100, stall_after_s: 600, submit_grace_s: 2, plan_runs_per_tick: 1000 },
-    schedule: { run_sources: '* * * * * *', buckets: '* * * * * *', production: '* * * * * *', lease_s: 3 },
+    schedule: { run_sources: '* * * * * *', buckets: '* * * * * *', production: '* * * * * *', jobs: '* * * * * *' },
   };
   for (const [k, v] of Object.entries(overrides)) {
     base[k] = v && typeof v === 'object' && !Array.isArray(v) && base[k] && typeof base[k] === 'object' && !Array.isArray(base[k]) ? { ...base[k], ...v } : v;
