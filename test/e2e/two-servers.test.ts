@@ -1,0 +1,141 @@
+/**
+ * Two real servers (`node bin/calibloop.js serve`) on one PostgreSQL database and one state directory run production
+ * together (runs → auto-opened bucket → HLT skims and cDSTs on the local executor). One of them is killed -9 at a
+ * random moment and not restarted; the other finishes alone. The result must equal a single-server control run of the
+ * same input: bucket stages, jobs by step and state, outputs by step — and no program started twice (executor
+ * submissions == distinct job keys). PostgreSQL only: PGlite belongs to one process.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { ROOT_DIR } from '../../src/db/paths.ts';
+import { createTestDatabase, usingPostgres } from '../helpers/db.ts';
+import { generateRuns, testProductionFile, waitFor } from '../helpers/production-support.ts';
+
+const cleanups: Array<() => Promise<void>> = [];
+after(async () => {
+  for (const c of cleanups.reverse()) await c().catch(() => {});
+});
+
+interface Server {
+  child: ChildProcess;
+  lines: string[];
+  id: string;
+}
+
+function startServer(env: Record<string, string>, id: string): Server {
+  const lines: string[] = [];
+  const child = spawn(process.execPath, [join(ROOT_DIR, 'bin', 'calibloop.js'), 'serve'], { env: { ...env, CALIBLOOP_INSTANCE_ID: id }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let buf = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    buf += d.toString();
+    const parts = buf.split('\n');
+    buf = parts.pop()!;
+    lines.push(...parts);
+  });
+  child.stderr!.on('data', (d: Buffer) => lines.push(d.toString()));
+  return { child, lines, id };
+}
+
+function attemptDirs(home: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    if (!existsSync(d)) return;
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (!e.isDirectory()) continue;
+      const p = join(d, e.name);
+      if (/^a\d+$/.test(e.name) && existsSync(join(p, '.spec.json'))) out.push(p);
+      else walk(p);
+    }
+  };
+  walk(join(home, 'jobs'));
+  return out;
+}
+const startsIn = (dir: string) => (existsSync(join(dir, '.starts')) ? readFileSync(join(dir, '.starts'), 'utf8').trim().split('\n').length : 0);
+const jobStateLines = (s: Server) => s.lines.filter((l) => l.startsWith('{') && JSON.parse(l).message === 'job state').length;
+
+interface Outcome {
+  summary: { buckets: unknown[]; jobs: unknown[]; outputs: unknown[] };
+  programStarts: number;
+  distinctKeys: number;
+  durationMs: number;
+  shares: Record<string, number>;
+  killedAtMs?: number;
+}
+
+/** One production run from fresh input; `servers` processes; `killAfterMs`: SIGKILL the first one then. */
+async function production(servers: number, killAfterMs?: (durationHint: number) => number, durationHint = 0): Promise<Outcome> {
+  const home = mkdtempSync(join(tmpdir(), 'calibloop-two-servers-'));
+  const database = await createTestDatabase();
+  const procs: Server[] = [];
+  cleanups.push(async () => {
+    for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+    await database.close();
+    rmSync(home, { recursive: true, force: true });
+  });
+  const productionFile = testProductionFile(join(home, 'config'), {
+    buckets: { auto_open: true, run_types: ['physics'], max_runs: 4, max_duration_hours: null, max_luminosity_pb: null, idle_hours: null },
+    schedule: { run_sources: '* * * * * *', buckets: '* * * * * *', production: '* * * * * *', jobs: '* * * * * *' },
+  });
+  mkdirSync(join(home, 'no-calibrations'), { recursive: true });
+  const env = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? home,
+    CALIBLOOP_HOME: home,
+    PORT: '0',
+    CALIBLOOP_PRODUCTION_FILE: productionFile,
+    CALIBLOOP_CALIBRATIONS_DIR: join(home, 'no-calibrations'),
+    CALIBLOOP_LOCAL_CONCURRENCY: '2',
+    LOG_LEVEL: 'info',
+    DATABASE_URL: database.url!,
+  };
+  generateRuns(home, { firstRun: 1, lastRun: 4, filesPerRun: 3, eventsPerFile: 2500, corruptRuns: [2], corruptFraction: 0.34 });
+  const client = new pg.Client({ connectionString: database.url });
+  await client.connect();
+  cleanups.push(() => client.end());
+  const query = async <T>(sql: string) => (await client.query(sql)).rows as T[];
+
+  const t0 = Date.now();
+  for (let i = 0; i < servers; i++) procs.push(startServer(env, `server-${i}`));
+  let killedAtMs: number | undefined;
+  if (killAfterMs) {
+    const delay = killAfterMs(durationHint);
+    setTimeout(() => {
+      killedAtMs = Date.now() - t0;
+      procs[0].child.kill('SIGKILL');
+    }, delay).unref();
+  }
+  await waitFor('the bucket to be final', async () => {
+    const [b] = await query<{ stage: string }>(`SELECT stage FROM "Bucket" WHERE name = 'e12_bucket1'`);
+    return b && !['open', 'closed', 'producing'].includes(b.stage);
+  }, { timeoutMs: 300_000, intervalMs: 300 });
+  const durationMs = Date.now() - t0;
+  await waitFor('every job process to end', () => attemptDirs(home).every((d) => !existsSync(join(d, '.launched')) || existsSync(join(d, '.exit'))), { timeoutMs: 60_000 });
+  const summary = {
+    buckets: await query(`SELECT name, stage FROM "Bucket" ORDER BY name`),
+    jobs: await query(`SELECT step, state, "errorClass", count(*)::int AS n FROM "Job" GROUP BY step, state, "errorClass" ORDER BY step, state, "errorClass"`),
+    outputs: await query(`SELECT step, count(*)::int AS n FROM "OutputFile" GROUP BY step ORDER BY step`),
+  };
+  const [{ n: distinctKeys }] = await query<{ n: number }>(`SELECT count(DISTINCT "idempotencyKey")::int AS n FROM "Job"`);
+  const programStarts = attemptDirs(home).reduce((s, d) => s + startsIn(d), 0);
+  const shares = Object.fromEntries(procs.map((p) => [p.id, jobStateLines(p)]));
+  if (process.env.TWO_SERVERS_DUMP) for (const p of procs) writeFileSync(join(process.env.TWO_SERVERS_DUMP, `${p.id}.log`), p.lines.join('\n'));
+  for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGTERM');
+  await Promise.all(procs.map((p) => (p.child.exitCode === null && p.child.signalCode === null ? new Promise((r) => p.child.once('exit', r)) : undefined)));
+  return { summary, programStarts, distinctKeys, durationMs, shares, killedAtMs };
+}
+
+test('when two servers share the work and one is killed -9 at a random moment, then the other finishes with the single-server result and no program ran twice', { skip: !usingPostgres && 'PostgreSQL only (PGlite has one process)', timeout: 15 * 60_000 }, async (t) => {
+  const control = await production(1);
+  assert.equal(control.programStarts, control.distinctKeys, 'control: one program start per job key');
+  const two = await production(2, (hint) => 1_000 + Math.random() * Math.max(1_000, hint * 0.8), control.durationMs);
+  t.diagnostic(`control ${control.durationMs} ms; two servers ${two.durationMs} ms, server-0 killed at ${two.killedAtMs} ms; job state changes logged: ${JSON.stringify(two.shares)}`);
+  assert.ok(two.killedAtMs !== undefined && two.killedAtMs < two.durationMs, 'the kill happened before the end');
+  assert.deepEqual(two.summary, control.summary);
+  assert.equal(two.programStarts, two.distinctKeys, 'one program start per job key');
+  assert.ok(two.shares['server-1'] > 0, 'the survivor did work');
+});
