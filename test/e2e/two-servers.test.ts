@@ -8,7 +8,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -56,7 +56,9 @@ function attemptDirs(home: string): string[] {
   return out;
 }
 const startsIn = (dir: string) => (existsSync(join(dir, '.starts')) ? readFileSync(join(dir, '.starts'), 'utf8').trim().split('\n').length : 0);
-const jobStateLines = (s: Server) => s.lines.filter((l) => l.startsWith('{') && JSON.parse(l).message === 'job state').length;
+/** Log lines of work done (not start-up): which server did what share. */
+const WORK = new Set(['job state', 'run list stored', 'bucket stage']);
+const workLines = (s: Server) => s.lines.filter((l) => l.startsWith('{') && WORK.has(JSON.parse(l).message)).length;
 
 interface Outcome {
   summary: { buckets: unknown[]; jobs: unknown[]; outputs: unknown[] };
@@ -122,8 +124,7 @@ async function production(servers: number, killAfterMs?: (durationHint: number) 
   };
   const [{ n: distinctKeys }] = await query<{ n: number }>(`SELECT count(DISTINCT "idempotencyKey")::int AS n FROM "Job"`);
   const programStarts = attemptDirs(home).reduce((s, d) => s + startsIn(d), 0);
-  const shares = Object.fromEntries(procs.map((p) => [p.id, jobStateLines(p)]));
-  if (process.env.TWO_SERVERS_DUMP) for (const p of procs) writeFileSync(join(process.env.TWO_SERVERS_DUMP, `${p.id}.log`), p.lines.join('\n'));
+  const shares = Object.fromEntries(procs.map((p) => [p.id, workLines(p)]));
   for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGTERM');
   await Promise.all(procs.map((p) => (p.child.exitCode === null && p.child.signalCode === null ? new Promise((r) => p.child.once('exit', r)) : undefined)));
   return { summary, programStarts, distinctKeys, durationMs, shares, killedAtMs };
@@ -133,7 +134,7 @@ test('when two servers share the work and one is killed -9 at a random moment, t
   const control = await production(1);
   assert.equal(control.programStarts, control.distinctKeys, 'control: one program start per job key');
   const two = await production(2, (hint) => 1_000 + Math.random() * Math.max(1_000, hint * 0.8), control.durationMs);
-  t.diagnostic(`control ${control.durationMs} ms; two servers ${two.durationMs} ms, server-0 killed at ${two.killedAtMs} ms; job state changes logged: ${JSON.stringify(two.shares)}`);
+  t.diagnostic(`control ${control.durationMs} ms; two servers ${two.durationMs} ms, server-0 killed at ${two.killedAtMs} ms; work logged (job states, run lists, bucket stages): ${JSON.stringify(two.shares)}`);
   assert.ok(two.killedAtMs !== undefined && two.killedAtMs < two.durationMs, 'the kill happened before the end');
   assert.deepEqual(two.summary, control.summary);
   assert.equal(two.programStarts, two.distinctKeys, 'one program start per job key');
