@@ -9,13 +9,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { ROOT_DIR } from '../../src/db/paths.ts';
 import { createTestDatabase } from '../helpers/db.ts';
-import { generateRuns, testProductionFile, waitFor } from '../helpers/production-support.ts';
+import { attemptDirs, generateRuns, startsIn, testProductionFile, waitFor } from '../helpers/production-support.ts';
 
 const home = mkdtempSync(join(tmpdir(), 'calibloop-crash-'));
 const logs: string[][] = [];
@@ -52,7 +52,7 @@ after(async () => {
     await new Promise((r) => server!.once('exit', r));
   }
   // no job process may outlive the test
-  await waitFor('every job process to end', () => attemptDirs().every((d) => !existsSync(join(d, '.launched')) || existsSync(join(d, '.exit'))), { timeoutMs: 60_000 });
+  await waitFor('every job process to end', () => attemptDirs(home).every((d) => !existsSync(join(d, '.launched')) || existsSync(join(d, '.exit'))), { timeoutMs: 60_000 });
   if (database) await database.close();
   rmSync(home, { recursive: true, force: true });
 });
@@ -83,22 +83,6 @@ async function query<T>(sql: string): Promise<T[]> {
   }
 }
 
-function attemptDirs(): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    if (!existsSync(d)) return;
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      if (!e.isDirectory()) continue;
-      const p = join(d, e.name);
-      if (/^a\d+$/.test(e.name) && existsSync(join(p, '.spec.json'))) out.push(p);
-      else walk(p);
-    }
-  };
-  walk(join(home, 'jobs'));
-  return out;
-}
-
-const startsIn = (dir: string) => (existsSync(join(dir, '.starts')) ? readFileSync(join(dir, '.starts'), 'utf8').trim().split('\n').length : 0);
 
 test('when the server is killed -9 during production and started again, then every job ends once, none starts twice, nothing is lost', async (t) => {
   server = startServer();
@@ -107,14 +91,14 @@ test('when the server is killed -9 during production and started again, then eve
     async () => {
       const rows = await query<{ state: string; n: number }>(`SELECT state, count(*)::int AS n FROM "Job" GROUP BY state`);
       const by = Object.fromEntries(rows.map((r) => [r.state, r.n]));
-      const alive = attemptDirs().some((d) => existsSync(join(d, '.pid')) && !existsSync(join(d, '.exit')));
+      const alive = attemptDirs(home).some((d) => existsSync(join(d, '.pid')) && !existsSync(join(d, '.exit')));
       return (by.succeeded ?? 0) >= 2 && (by.running ?? 0) + (by.submitted ?? 0) >= 1 && alive ? by : undefined;
     },
     { timeoutMs: 180_000, intervalMs: 150 },
   );
   server.kill('SIGKILL');
   await new Promise((r) => server!.once('exit', r));
-  const runningAtKill = attemptDirs().filter((d) => existsSync(join(d, '.launched')) && !existsSync(join(d, '.exit'))).length;
+  const runningAtKill = attemptDirs(home).filter((d) => existsSync(join(d, '.launched')) && !existsSync(join(d, '.exit'))).length;
 
   server = startServer();
   await waitFor(
@@ -139,7 +123,7 @@ test('when the server is killed -9 during production and started again, then eve
   assert.ok(failed.every((j) => j.errorClass === 'input' && j.run === 2));
   // no job was submitted twice: one attempt each, and each attempt's program started exactly once
   assert.deepEqual(jobs.filter((j) => j.attempts !== 1).map((j) => j.idempotencyKey), []);
-  const dirs = attemptDirs();
+  const dirs = attemptDirs(home);
   assert.equal(dirs.length, jobs.length);
   for (const d of dirs) assert.equal(startsIn(d), 1, `${d} started ${startsIn(d)} times`);
   // every job reached a final state exactly once: one recorded outcome per attempt, one registration per output

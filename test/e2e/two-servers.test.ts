@@ -8,13 +8,13 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { ROOT_DIR } from '../../src/db/paths.ts';
 import { createTestDatabase, usingPostgres } from '../helpers/db.ts';
-import { generateRuns, testProductionFile, waitFor } from '../helpers/production-support.ts';
+import { attemptDirs, generateRuns, startsIn, testProductionFile, waitFor } from '../helpers/production-support.ts';
 
 const cleanups: Array<() => Promise<void>> = [];
 after(async () => {
@@ -41,21 +41,6 @@ function startServer(env: Record<string, string>, id: string): Server {
   return { child, lines, id };
 }
 
-function attemptDirs(home: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    if (!existsSync(d)) return;
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      if (!e.isDirectory()) continue;
-      const p = join(d, e.name);
-      if (/^a\d+$/.test(e.name) && existsSync(join(p, '.spec.json'))) out.push(p);
-      else walk(p);
-    }
-  };
-  walk(join(home, 'jobs'));
-  return out;
-}
-const startsIn = (dir: string) => (existsSync(join(dir, '.starts')) ? readFileSync(join(dir, '.starts'), 'utf8').trim().split('\n').length : 0);
 /** Log lines of work done (not start-up): which server did what share. */
 const WORK = new Set(['job state', 'run list stored', 'bucket stage']);
 const workLines = (s: Server) => s.lines.filter((l) => l.startsWith('{') && WORK.has(JSON.parse(l).message)).length;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { ROOT_DIR } from '../../src/db/paths.ts';
 import { loadProductionConfig, type ProductionConfig } from '../../src/config/production-schema.ts';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { loadAppConfig } from '../../src/config/app-config.ts';
 import { createDeps } from '../../src/bootstrap.ts';
@@ -119,4 +119,25 @@ export async function productionEnv(o: { production?: Record<string, unknown>; e
       rmSync(home, { recursive: true, force: true });
     },
   };
+}
+
+/** Every attempt work directory of the local executor under `home`/jobs (`…/a<n>` holding a `.spec.json`). */
+export function attemptDirs(home: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    if (!existsSync(d)) return;
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (!e.isDirectory()) continue;
+      const p = join(d, e.name);
+      if (/^a\d+$/.test(e.name) && existsSync(join(p, '.spec.json'))) out.push(p);
+      else walk(p);
+    }
+  };
+  walk(join(home, 'jobs'));
+  return out;
+}
+
+/** How often the program of an attempt really started (one line per start in `.starts`, written by the wrapper). */
+export function startsIn(dir: string): number {
+  return existsSync(join(dir, '.starts')) ? readFileSync(join(dir, '.starts'), 'utf8').trim().split('\n').length : 0;
 }
