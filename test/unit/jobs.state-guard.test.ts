@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mayMoveTo } from '../../src/services/jobs/sql/state-guard.ts';
-import { JOB_STATE_LIST, JOB_TRANSITIONS } from '../../src/domain/job-states.ts';
+import { jobLifecycle } from '../../src/domain/job-states.ts';
 
 test('when a raw state move is guarded, then its states are exactly those the job stage table lets move to the target', () => {
-  for (const to of JOB_STATE_LIST) {
-    const expected = JOB_STATE_LIST.filter((f) => JOB_TRANSITIONS[f].includes(to));
+  for (const to of jobLifecycle.list) {
+    const expected = jobLifecycle.list.filter((f) => jobLifecycle.transitions[f].includes(to));
     const sql = mayMoveTo(to);
     if (expected.length === 0) assert.equal(sql.sql, 'FALSE', to);
     else assert.deepEqual(sql.values, [expected], to);

@@ -4,10 +4,10 @@
  * may move to `to`.
  */
 import { Prisma } from '../../../db/generated/client.ts';
-import { JOB_STATE_LIST, statesThatMayMoveTo, type JobState } from '../../../domain/job-states.ts';
+import { jobLifecycle, statesThatMayMoveTo, type JobState } from '../../../domain/job-states.ts';
 
 export function mayMoveTo(to: JobState, opts: { among?: readonly JobState[]; alias?: string } = {}): Prisma.Sql {
-  const froms = statesThatMayMoveTo(to, opts.among ?? JOB_STATE_LIST);
+  const froms = statesThatMayMoveTo(to, opts.among ?? jobLifecycle.list);
   if (froms.length === 0) return Prisma.sql`FALSE`; // e.g. a resubmit filtered to states none of which may be resubmitted
   const column = Prisma.raw(opts.alias ? `${opts.alias}.state` : 'state');
   return Prisma.sql`${column} = ANY(${froms}::text[])`;
