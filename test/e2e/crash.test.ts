@@ -8,14 +8,13 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { ROOT_DIR } from '../../src/db/paths.ts';
 import { createTestDatabase } from '../helpers/db.ts';
-import { attemptDirs, generateRuns, startsIn, testProductionFile, waitFor } from '../helpers/production-support.ts';
+import { attemptDirs, serveProductionHome, spawnServe, startsIn, waitFor } from '../helpers/production-support.ts';
 
 const home = mkdtempSync(join(tmpdir(), 'calibloop-crash-'));
 const logs: string[][] = [];
@@ -26,24 +25,8 @@ let corrupt: string[] = [];
 
 before(async () => {
   if (process.env.DATABASE_URL) database = await createTestDatabase();
-  const productionFile = testProductionFile(join(home, 'config'), {
-    buckets: { auto_open: true, run_types: ['physics'], max_runs: 4, max_duration_hours: null, max_luminosity_pb: null, idle_hours: null },
-    schedule: { run_sources: '* * * * * *', buckets: '* * * * * *', production: '* * * * * *', jobs: '* * * * * *' },
-  });
-  mkdirSync(join(home, 'no-calibrations'), { recursive: true });
-  env = {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? home,
-    CALIBLOOP_HOME: home,
-    PORT: '0',
-    CALIBLOOP_PRODUCTION_FILE: productionFile,
-    CALIBLOOP_CALIBRATIONS_DIR: join(home, 'no-calibrations'),
-    CALIBLOOP_LOCAL_CONCURRENCY: '2',
-    LOG_LEVEL: 'info',
-    ...(database?.url ? { DATABASE_URL: database.url } : {}),
-  };
   // the DAQ drops 4 runs × 3 files into the run-source directory; run 2 has one corrupt file
-  ({ corrupt } = generateRuns(home, { firstRun: 1, lastRun: 4, filesPerRun: 3, eventsPerFile: 2500, corruptRuns: [2], corruptFraction: 0.34 }));
+  ({ env, corrupt } = serveProductionHome(home, database?.url));
 });
 
 after(async () => {
@@ -58,17 +41,8 @@ after(async () => {
 });
 
 function startServer(): ChildProcess {
-  const lines: string[] = [];
+  const { child, lines } = spawnServe(env);
   logs.push(lines);
-  const child = spawn(process.execPath, [join(ROOT_DIR, 'bin', 'calibloop.js'), 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let buf = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    buf += d.toString();
-    const parts = buf.split('\n');
-    buf = parts.pop()!;
-    lines.push(...parts);
-  });
-  child.stderr!.on('data', (d: Buffer) => lines.push(d.toString()));
   return child;
 }
 

@@ -7,14 +7,13 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { ROOT_DIR } from '../../src/db/paths.ts';
 import { createTestDatabase, usingPostgres } from '../helpers/db.ts';
-import { attemptDirs, generateRuns, startsIn, testProductionFile, waitFor } from '../helpers/production-support.ts';
+import { attemptDirs, serveProductionHome, spawnServe, startsIn, waitFor } from '../helpers/production-support.ts';
 
 const cleanups: Array<() => Promise<void>> = [];
 after(async () => {
@@ -28,17 +27,7 @@ interface Server {
 }
 
 function startServer(env: Record<string, string>, id: string): Server {
-  const lines: string[] = [];
-  const child = spawn(process.execPath, [join(ROOT_DIR, 'bin', 'calibloop.js'), 'serve'], { env: { ...env, CALIBLOOP_INSTANCE_ID: id }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let buf = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    buf += d.toString();
-    const parts = buf.split('\n');
-    buf = parts.pop()!;
-    lines.push(...parts);
-  });
-  child.stderr!.on('data', (d: Buffer) => lines.push(d.toString()));
-  return { child, lines, id };
+  return { ...spawnServe({ ...env, CALIBLOOP_INSTANCE_ID: id }), id };
 }
 
 /** Log lines of work done (not start-up): which server did what share. */
@@ -64,23 +53,7 @@ async function production(servers: number, killAfterMs?: (durationHint: number) 
     await database.close();
     rmSync(home, { recursive: true, force: true });
   });
-  const productionFile = testProductionFile(join(home, 'config'), {
-    buckets: { auto_open: true, run_types: ['physics'], max_runs: 4, max_duration_hours: null, max_luminosity_pb: null, idle_hours: null },
-    schedule: { run_sources: '* * * * * *', buckets: '* * * * * *', production: '* * * * * *', jobs: '* * * * * *' },
-  });
-  mkdirSync(join(home, 'no-calibrations'), { recursive: true });
-  const env = {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? home,
-    CALIBLOOP_HOME: home,
-    PORT: '0',
-    CALIBLOOP_PRODUCTION_FILE: productionFile,
-    CALIBLOOP_CALIBRATIONS_DIR: join(home, 'no-calibrations'),
-    CALIBLOOP_LOCAL_CONCURRENCY: '2',
-    LOG_LEVEL: 'info',
-    DATABASE_URL: database.url!,
-  };
-  generateRuns(home, { firstRun: 1, lastRun: 4, filesPerRun: 3, eventsPerFile: 2500, corruptRuns: [2], corruptFraction: 0.34 });
+  const { env } = serveProductionHome(home, database.url!);
   const client = new pg.Client({ connectionString: database.url });
   await client.connect();
   cleanups.push(() => client.end());

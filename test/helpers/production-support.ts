@@ -2,7 +2,7 @@
  * Support for the runs/buckets/production/jobs tests: bounded waiting (never sleeps as assertions), the toolkit's
  * path, a production config for tests, and generating runs with the toolkit's `daq`.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { ROOT_DIR } from '../../src/db/paths.ts';
@@ -140,4 +140,44 @@ export function attemptDirs(home: string): string[] {
 /** How often the program of an attempt really started (one line per start in `.starts`, written by the wrapper). */
 export function startsIn(dir: string): number {
   return existsSync(join(dir, '.starts')) ? readFileSync(join(dir, '.starts'), 'utf8').trim().split('\n').length : 0;
+}
+
+/** `node bin/calibloop.js serve` as its own process; `lines` collects its log lines (stdout by line, stderr by chunk). */
+export function spawnServe(env: Record<string, string>): { child: ChildProcess; lines: string[] } {
+  const lines: string[] = [];
+  const child = spawn(process.execPath, [join(ROOT_DIR, 'bin', 'calibloop.js'), 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let buf = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    buf += d.toString();
+    const parts = buf.split('\n');
+    buf = parts.pop()!;
+    lines.push(...parts);
+  });
+  child.stderr!.on('data', (d: Buffer) => lines.push(d.toString()));
+  return { child, lines };
+}
+
+/**
+ * The environment of a real `serve` process doing production in `home`: every tick each second, one bucket of 4 runs
+ * auto-opened, no calibrations, 2 local slots. And the DAQ's input: 4 runs × 3 files, one corrupt file in run 2.
+ */
+export function serveProductionHome(home: string, databaseUrl?: string): { env: Record<string, string>; corrupt: string[] } {
+  const productionFile = testProductionFile(join(home, 'config'), {
+    buckets: { auto_open: true, run_types: ['physics'], max_runs: 4, max_duration_hours: null, max_luminosity_pb: null, idle_hours: null },
+    schedule: { run_sources: '* * * * * *', buckets: '* * * * * *', production: '* * * * * *', jobs: '* * * * * *' },
+  });
+  mkdirSync(join(home, 'no-calibrations'), { recursive: true });
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? home,
+    CALIBLOOP_HOME: home,
+    PORT: '0',
+    CALIBLOOP_PRODUCTION_FILE: productionFile,
+    CALIBLOOP_CALIBRATIONS_DIR: join(home, 'no-calibrations'),
+    CALIBLOOP_LOCAL_CONCURRENCY: '2',
+    LOG_LEVEL: 'info',
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+  };
+  const { corrupt } = generateRuns(home, { firstRun: 1, lastRun: 4, filesPerRun: 3, eventsPerFile: 2500, corruptRuns: [2], corruptFraction: 0.34 });
+  return { env, corrupt };
 }
