@@ -17,6 +17,8 @@
  *   unnest statement into a copy of the job table with the same indexes, measured in the same run — what this machine
  *   can do at that moment, to read `register_jobs_per_s` against (the machine is shared).
  *
+ * - `local_executor`: N short jobs through the real engine and wrapper (see bench/jobs-throughput.ts).
+ *
  * Database: PostgreSQL when DATABASE_URL is set (a fresh database, dropped afterwards unless --keep) → bench/results/
  * jobs.json; else embedded PGlite in memory → bench/results/jobs-pglite.json.
  */
@@ -40,6 +42,7 @@ import { bucketProgress } from '../src/services/production/progress.ts';
 import { planBucketProduction } from '../src/services/production/plan-production.ts';
 import { freshPostgres } from './support/fresh-postgres.ts';
 import { noopExecutor } from './support/noop-executor.ts';
+import { localExecutorThroughput } from './jobs-throughput.ts';
 
 const RUNS = 2000;
 const FILES_PER_RUN = 12;
@@ -55,7 +58,7 @@ export async function main(args: string[]): Promise<void> {
   const keep = args.includes('--keep');
   const loadAtStart = loadavg().map((x) => round(x, 1));
   const pgBase = process.env.DATABASE_URL;
-  const fresh = pgBase ? await freshPostgres(pgBase, 'calibloop_bench_jobs') : undefined;
+  const fresh = pgBase ? await freshPostgres(pgBase, `${process.env.BENCH_DB_PREFIX ?? 'calibloop_bench'}_jobs`) : undefined;
   const db = await openDatabase(fresh ? { url: fresh.url, migrate: true, poolSize: 10 } : { migrate: true });
   const home = mkdtempSync(join(tmpdir(), 'calibloop-bench-jobs-'));
   const executor = noopExecutor();
@@ -191,6 +194,9 @@ export async function main(args: string[]): Promise<void> {
       ...(ceiling ? { pg_ceiling_jobs_per_s: ceiling, register_vs_ceiling: round(100_000 / registerS / ceiling, 2) } : {}),
       targets: { register_jobs_per_s: '>= 20000 (PostgreSQL)', bulk_abort_10k_s: '<= 1', progress_query_ms: '<= 100' },
     };
+    // end-to-end local-executor throughput through the real engine and wrapper (bench/jobs-throughput.ts)
+    log('local executor throughput (real engine, wrapper, sleep jobs)');
+    Object.assign(result, { local_executor: await localExecutorThroughput({ baseUrl: pgBase }) });
     const dir = join(ROOT_DIR, 'bench', 'results');
     mkdirSync(dir, { recursive: true });
     const file = join(dir, db.kind === 'postgres' ? 'jobs.json' : 'jobs-pglite.json');

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { Deps } from './deps.ts';
 import { makeApp } from './http/app.ts';
 import { Scheduler } from './scheduler/scheduler.ts';
-import { allTicks } from './scheduler/ticks.ts';
+import { allTicks, JOB_ENGINE_TICK } from './scheduler/ticks.ts';
 import { conditionsHotPath } from './http/v2/hot-path.ts';
 
 export interface RunningServer {
@@ -32,6 +32,8 @@ export async function startServer(deps: Deps, opts: { port?: number; host?: stri
   server.keepAliveTimeout = 65_000;
   const port = (server.address() as AddressInfo).port;
   const scheduler = new Scheduler(deps, allTicks(deps));
+  // a job that ended is recorded, followed up and its slot refilled now, not at the next firing of the job tick
+  deps.executor.onJobEnded?.(() => scheduler.trigger(JOB_ENGINE_TICK));
   if (opts.scheduler ?? deps.config.scheduler) scheduler.start();
   deps.logger.info('server listening', { port, database: deps.db.kind, location: deps.db.location, instance: deps.config.instanceId });
   return {

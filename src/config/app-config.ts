@@ -3,7 +3,7 @@
  * The resolved config is typed separately from the raw environment.
  */
 import { resolve, join } from 'node:path';
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { z } from 'zod';
 import { ROOT_DIR } from '../db/paths.ts';
 
@@ -15,7 +15,12 @@ const EnvSchema = z.object({
   CALIBLOOP_GLOBALTAGS_DIR: z.string().optional().describe('global tag and chain definitions (default: globaltags/ of the installation)'),
   CALIBLOOP_PRODUCTION_FILE: z.string().optional().describe('production steps (default: config/production.yaml of the installation)'),
   CALIBLOOP_EXECUTOR: z.enum(['local', 'slurm']).default('local').describe('where jobs run'),
-  CALIBLOOP_LOCAL_CONCURRENCY: z.coerce.number().int().min(1).default(2).describe('max child processes of the local executor'),
+  CALIBLOOP_LOCAL_CONCURRENCY: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(() => availableParallelism())
+    .describe('max child processes of the local executor (default: the cores this process may use)'),
   CALIBLOOP_SCHEDULER: z.enum(['on', 'off']).default('on').describe('run the scheduled ticks in this instance'),
   CALIBLOOP_INSTANCE_ID: z.string().optional().describe('name of this server instance in locks and logs (default: host:pid)'),
   CALIBLOOP_WEBHOOK_URL: z.string().url().optional().describe('Mattermost/Slack-compatible incoming webhook for notifications'),

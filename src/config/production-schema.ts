@@ -155,12 +155,9 @@ export const ProductionFileSchema = z
         run_sources: cronExpr.default('*/30 * * * * *'),
         buckets: cronExpr.default('*/30 * * * * *'),
         production: cronExpr.default('*/5 * * * * *'),
-        lease_s: z
-          .number()
-          .int()
-          .min(1)
-          .default(120)
-          .describe('How long a tick claim is held; after a crash another instance takes the tick over when it expires (ticks are idempotent, an overlap is harmless)'),
+        jobs: cronExpr
+          .default('*/5 * * * * *')
+          .describe('The job engine (poll, stalls, submit) as a safety net: a finished or newly created job runs it at once'),
       })
       .prefault({})
       .describe('Cron expressions of the ticks'),
@@ -218,7 +215,7 @@ export interface ProductionConfig {
   steps: StepConfig[];
   retry: RetryPolicy;
   jobs: { submitBatch: number; maxInFlight: number; pollBatch: number; stallAfterS: number; submitGraceS: number; planRunsPerTick: number };
-  schedule: { runSources: string; buckets: string; production: string; leaseS: number };
+  schedule: { runSources: string; buckets: string; production: string; jobs: string };
 }
 
 function orderSteps(steps: StepConfig[]): StepConfig[] {
@@ -285,7 +282,7 @@ export function toProductionConfig(f: ProductionFile, file: string, home: string
       submitGraceS: f.jobs.submit_grace_s,
       planRunsPerTick: f.jobs.plan_runs_per_tick,
     },
-    schedule: { runSources: f.schedule.run_sources, buckets: f.schedule.buckets, production: f.schedule.production, leaseS: f.schedule.lease_s },
+    schedule: { runSources: f.schedule.run_sources, buckets: f.schedule.buckets, production: f.schedule.production, jobs: f.schedule.jobs },
   };
 }
 

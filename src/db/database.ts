@@ -7,16 +7,16 @@
  * database commands (token bootstrap, migrate) reach it while the server runs; when no server runs, they open the data
  * directory themselves.
  */
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
-import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { PrismaClient } from './generated/client.ts';
-import { applyMigrations } from './migrations.ts';
+import { applyMigrations, type MigrateOptions } from './migrations.ts';
+import { openPgSession, pgliteSession, type ClosableSession } from './sessions.ts';
 
 export type Prisma = PrismaClient;
 export type DatabaseKind = 'postgres' | 'pglite';
@@ -26,7 +26,10 @@ export interface Database {
   kind: DatabaseKind;
   /** Human-readable location (URL without password, or data directory). */
   location: string;
-  migrate(): Promise<string[]>;
+  /** Applies pending migrations (see migrations.ts); `opts.dir` for another migrations folder (tests). */
+  migrate(opts?: MigrateOptions): Promise<string[]>;
+  /** One connection of its own (advisory locks, the migrator's transactions); PGlite: its single session. */
+  openSession(): Promise<ClosableSession>;
   /** Expose an embedded database on a Unix socket for other processes (no-op for PostgreSQL). */
   shareOnSocket(dir: string): Promise<void>;
   close(): Promise<void>;
@@ -40,13 +43,22 @@ export interface OpenOptions {
   migrate?: boolean;
   /** Pool size for PostgreSQL. */
   poolSize?: number;
+  /** Options of the migration run when `migrate` is set. */
+  migrateOptions?: MigrateOptions;
 }
 
 export const SOCKET_PORT = 5432;
 
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
   const db = opts.url ? openPostgres(opts.url, opts.poolSize ?? 10) : await openPglite(opts.dataDir);
-  if (opts.migrate) await db.migrate();
+  if (opts.migrate) {
+    try {
+      await db.migrate(opts.migrateOptions);
+    } catch (e) {
+      await db.close().catch(() => {});
+      throw e;
+    }
+  }
   return db;
 }
 
@@ -61,14 +73,22 @@ function openPostgres(url: string, poolSize: number): Database {
     prisma,
     kind: 'postgres',
     location: redact(url),
-    migrate: () => applyMigrations(new PrismaPg({ connectionString: url, max: 2 })),
+    openSession: () => openPgSession(url),
+    async migrate(options) {
+      const session = await openPgSession(url);
+      try {
+        return await applyMigrations(session, options);
+      } finally {
+        await session.close();
+      }
+    },
     shareOnSocket: async () => {},
     close: () => prisma.$disconnect(),
   };
 }
 
 async function openPglite(dataDir?: string): Promise<Database> {
-  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  if (dataDir) await initialisePgliteDir(dataDir);
   const pglite = dataDir ? new PGlite(dataDir) : new PGlite();
   await pglite.waitReady;
   const factory = new PrismaPGlite(pglite);
@@ -79,7 +99,8 @@ async function openPglite(dataDir?: string): Promise<Database> {
     prisma,
     kind: 'pglite',
     location: dataDir ?? 'memory',
-    migrate: () => applyMigrations(factory as unknown as SqlMigrationAwareDriverAdapterFactory),
+    openSession: async () => pgliteSession(pglite),
+    migrate: (options) => applyMigrations(pgliteSession(pglite), options),
     async shareOnSocket(dir: string) {
       mkdirSync(dir, { recursive: true });
       socketPath = join(dir, `.s.PGSQL.${SOCKET_PORT}`);
@@ -94,6 +115,26 @@ async function openPglite(dataDir?: string): Promise<Database> {
       await pglite.close();
     },
   };
+}
+
+/**
+ * PGlite decides "database exists" by the presence of PG_VERSION, which its initdb writes before it has written the
+ * rest: a process killed during the very first start would leave a directory that never opens again. So the first
+ * initdb runs in a sibling directory that is renamed into place only when complete; anything in `dataDir` without
+ * PG_VERSION is such an unfinished attempt and is replaced.
+ */
+async function initialisePgliteDir(dataDir: string): Promise<void> {
+  if (existsSync(join(dataDir, 'PG_VERSION'))) return;
+  const parent = dirname(dataDir);
+  const prefix = `${basename(dataDir)}.initdb-`;
+  mkdirSync(parent, { recursive: true });
+  for (const left of readdirSync(parent)) if (left.startsWith(prefix)) rmSync(join(parent, left), { recursive: true, force: true });
+  const staging = join(parent, `${prefix}${process.pid}`);
+  const fresh = new PGlite(staging);
+  await fresh.waitReady;
+  await fresh.close();
+  rmSync(dataDir, { recursive: true, force: true });
+  renameSync(staging, dataDir);
 }
 
 /**

@@ -73,5 +73,10 @@ export interface Executor {
   poll(executorJobIds: string[]): Promise<Map<string, ExecutorStatus>>;
   cancel(executorJobIds: string[]): Promise<void>;
   logs(executorJobId: string, logPath: string, maxBytes?: number): Promise<string>;
+  /**
+   * Subscribes to "a job of this executor may have ended" (local: its wrapper exited), so the job engine can record
+   * the outcome and refill the slot at once. Optional: engines without such events are followed by polling only.
+   */
+  onJobEnded?(listener: () => void): void;
   close(): Promise<void>;
 }

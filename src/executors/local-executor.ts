@@ -18,7 +18,7 @@
  * (the job engine re-submits with the same key after a crash between its claim and the executor's answer).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, openSync, readSync, closeSync, fstatSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, openSync, readSync, closeSync, fstatSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Executor, ExecutorCapabilities, ExecutorStatus, JobSpec, EndReason } from './executor.ts';
@@ -55,6 +55,26 @@ function writeAtomic(path: string, text: string): void {
   renameSync(tmp, path);
 }
 
+/**
+ * `.launched`, created exclusively (O_EXCL): two server instances on one machine may both have the spec queued (one
+ * adopted it while polling), and only the one that creates the file starts the program.
+ */
+function claimLaunch(id: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(join(id, '.launched'), 'wx');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  }
+  try {
+    writeSync(fd, new Date().toISOString());
+  } finally {
+    closeSync(fd);
+  }
+  return true;
+}
+
 function readJson<T>(path: string): T | undefined {
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as T;
@@ -86,6 +106,7 @@ export class LocalExecutor implements Executor {
   private readonly live = new Map<string, ChildProcess | null>();
   private seq = 0;
   private closed = false;
+  private readonly endListeners: Array<() => void> = [];
   private readonly startGraceMs: number;
 
   constructor(private readonly opts: LocalExecutorOptions) {
@@ -115,6 +136,10 @@ export class LocalExecutor implements Executor {
     }
     this.pump();
     return ids;
+  }
+
+  onJobEnded(listener: () => void): void {
+    this.endListeners.push(listener);
   }
 
   async poll(executorJobIds: string[]): Promise<Map<string, ExecutorStatus>> {
@@ -185,20 +210,20 @@ export class LocalExecutor implements Executor {
   private pump(): void {
     while (!this.closed && this.live.size < this.opts.concurrency && this.queue.length > 0) {
       const next = this.queue.shift()!;
-      if (this.isLaunched(next.id)) continue;
+      if (this.isLaunched(next.id) || !claimLaunch(next.id)) continue;
       this.launch(next.id);
     }
   }
 
+  /** Called after `claimLaunch` won: a crash before the wrapper writes .pid ends as `lost`, never as a second start. */
   private launch(id: string): void {
-    // .launched first: a crash after this line and before the wrapper writes .pid ends as `lost`, never as a second start
-    writeAtomic(join(id, '.launched'), new Date().toISOString());
     const child = spawn(process.execPath, [WRAPPER, id], { detached: true, stdio: 'ignore', cwd: id });
     child.unref();
     this.live.set(id, child);
     const done = () => {
       if (this.live.get(id) === child) this.live.delete(id);
       this.pump();
+      for (const l of this.endListeners) l();
     };
     child.once('exit', done);
     child.once('error', (e) => {

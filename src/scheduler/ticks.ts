@@ -13,24 +13,43 @@ import { advanceCalibrations } from '../services/calibration/advance-calibration
 import { finaliseBucketCalibrations } from '../services/calibration/finalise-bucket-calibration.ts';
 import { pollRunSources } from '../services/runs/poll-run-sources.ts';
 import { applyBucketPolicy } from '../services/buckets/apply-bucket-policy.ts';
-import { runProductionTick } from '../services/production/run-production-tick.ts';
+import { runProductionTick, type ProductionTickResult } from '../services/production/run-production-tick.ts';
+import { runJobTick, type JobTickResult } from '../services/jobs/run-job-tick.ts';
 // TICK-IMPORTS (keep this marker)
+
+/** The job engine's tick, and the ticks that follow up a finished job (its outcome's next step). */
+export const JOB_ENGINE_TICK = 'jobs';
+const FOLLOW_UPS_OF_FINISHED_JOBS = ['production', 'calibration-advance', 'loop-prompt', 'loop-campaigns'];
+/** Ticks that may create jobs: after each, the job engine runs at once instead of at its next firing. */
+const thenJobs = () => [JOB_ENGINE_TICK];
 
 export function allTicks(deps: Deps): TickDefinition[] {
   return [
     // loop (issue 6): prompt processing, fix windows, reprocessing campaigns, notifications
-    { name: 'loop-prompt', cron: '*/10 * * * * *', run: async (d) => ({ start: await startPromptProcessing(d), finish: await finishPromptProcessing(d) }) },
+    { name: 'loop-prompt', cron: '*/10 * * * * *', then: thenJobs, run: async (d) => ({ start: await startPromptProcessing(d), finish: await finishPromptProcessing(d) }) },
     { name: 'loop-fix-windows', cron: '*/30 * * * * *', run: (d) => closeExpiredWindows(d) },
-    { name: 'loop-campaigns', cron: '*/15 * * * * *', run: (d) => trackCampaigns(d) },
+    { name: 'loop-campaigns', cron: '*/15 * * * * *', then: thenJobs, run: (d) => trackCampaigns(d) },
     { name: 'loop-notifications', cron: '*/10 * * * * *', run: (d) => deliverNotifications(d) },
     // calibration loop (issue 5): plan produced buckets, follow calibration jobs, finalise approved payloads
     { name: 'calibration-plan', cron: '*/10 * * * * *', run: (d) => planProducedBuckets(d) },
-    { name: 'calibration-advance', cron: '*/5 * * * * *', run: (d) => advanceCalibrations(d) },
+    { name: 'calibration-advance', cron: '*/5 * * * * *', then: thenJobs, run: (d) => advanceCalibrations(d) },
     { name: 'calibration-finalise', cron: '*/10 * * * * *', run: (d) => finaliseBucketCalibrations(d) },
-    // runs, buckets and production (issue 4): run sources, bucket policy, production planning + the job engine
-    { name: 'run-sources', cron: deps.production.schedule.runSources, leaseMs: deps.production.schedule.leaseS * 1000, run: (d) => pollRunSources(d) },
-    { name: 'bucket-policy', cron: deps.production.schedule.buckets, leaseMs: deps.production.schedule.leaseS * 1000, run: (d) => applyBucketPolicy(d) },
-    { name: 'production', cron: deps.production.schedule.production, leaseMs: deps.production.schedule.leaseS * 1000, run: (d) => runProductionTick(d) },
+    // runs, buckets and production (issue 4): run sources, bucket policy, production planning
+    { name: 'run-sources', cron: deps.production.schedule.runSources, run: (d) => pollRunSources(d) },
+    { name: 'bucket-policy', cron: deps.production.schedule.buckets, run: (d) => applyBucketPolicy(d) },
+    {
+      name: 'production',
+      cron: deps.production.schedule.production,
+      run: (d) => runProductionTick(d),
+      then: (r) => [JOB_ENGINE_TICK, ...((r as ProductionTickResult).finished.length ? ['calibration-plan'] : [])],
+    },
+    // the job engine, for every step: poll, stalls, submit; a finished job runs its follow-ups at once
+    {
+      name: JOB_ENGINE_TICK,
+      cron: deps.production.schedule.jobs,
+      run: (d) => runJobTick(d),
+      then: (r) => ((r as JobTickResult).poll.finished > 0 ? FOLLOW_UPS_OF_FINISHED_JOBS : []),
+    },
     // TICK-LIST (keep this marker)
   ];
 }

@@ -77,11 +77,13 @@ test('when both instances fire the same tick at once, then it runs in one of the
   const row = await a.deps.prisma.schedule.findUnique({ where: { name: 'two-instance-probe' } });
   assert.ok(row?.lastRunAt, 'lastRunAt recorded');
   assert.equal(row?.lockedBy, null, 'claim released');
+  await sa.stop();
+  await sb.stop();
 });
 
 test('when both instances run every real tick concurrently on an empty database, then none fails', async () => {
   const [a, b] = instances;
-  const names = ['run-sources', 'bucket-policy', 'production', 'calibration-plan', 'calibration-advance', 'calibration-finalise', 'loop-prompt', 'loop-fix-windows', 'loop-campaigns', 'loop-notifications'];
+  const names = ['run-sources', 'bucket-policy', 'production', 'jobs', 'calibration-plan', 'calibration-advance', 'calibration-finalise', 'loop-prompt', 'loop-fix-windows', 'loop-campaigns', 'loop-notifications'];
   const outcomes = await Promise.all(names.flatMap((n) => [a.server.scheduler.runOnce(n), b.server.scheduler.runOnce(n)]));
   for (const o of outcomes) assert.equal(o.error, undefined, JSON.stringify(o));
   assert.ok(outcomes.some((o) => o.ran));

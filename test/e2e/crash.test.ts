@@ -1,19 +1,20 @@
 /**
  * The crash test: the real server (`node bin/calibloop.js serve`) runs production on the local executor, is killed
  * with SIGKILL while jobs are running, and is started again on the same state directory (and database). Every job
- * must end in a final state exactly once, no program may start twice, and nothing may be lost.
+ * must end in a final state exactly once, no program may start twice, and nothing may be lost. And the restarted server
+ * takes its ticks over at once (ownership ends with the killed process): the longest pause between progress events
+ * (job state changes) after the restart is at most 10 s plus the longest job.
  * Runs on embedded PGlite by default, on a fresh PostgreSQL database when DATABASE_URL is set.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { ROOT_DIR } from '../../src/db/paths.ts';
 import { createTestDatabase } from '../helpers/db.ts';
-import { generateRuns, testProductionFile, waitFor } from '../helpers/production-support.ts';
+import { attemptDirs, serveProductionHome, spawnServe, startsIn, waitFor } from '../helpers/production-support.ts';
 
 const home = mkdtempSync(join(tmpdir(), 'calibloop-crash-'));
 const logs: string[][] = [];
@@ -24,24 +25,8 @@ let corrupt: string[] = [];
 
 before(async () => {
   if (process.env.DATABASE_URL) database = await createTestDatabase();
-  const productionFile = testProductionFile(join(home, 'config'), {
-    buckets: { auto_open: true, run_types: ['physics'], max_runs: 4, max_duration_hours: null, max_luminosity_pb: null, idle_hours: null },
-    schedule: { run_sources: '* * * * * *', buckets: '* * * * * *', production: '* * * * * *', lease_s: 2 },
-  });
-  mkdirSync(join(home, 'no-calibrations'), { recursive: true });
-  env = {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? home,
-    CALIBLOOP_HOME: home,
-    PORT: '0',
-    CALIBLOOP_PRODUCTION_FILE: productionFile,
-    CALIBLOOP_CALIBRATIONS_DIR: join(home, 'no-calibrations'),
-    CALIBLOOP_LOCAL_CONCURRENCY: '2',
-    LOG_LEVEL: 'info',
-    ...(database?.url ? { DATABASE_URL: database.url } : {}),
-  };
   // the DAQ drops 4 runs × 3 files into the run-source directory; run 2 has one corrupt file
-  ({ corrupt } = generateRuns(home, { firstRun: 1, lastRun: 4, filesPerRun: 3, eventsPerFile: 2500, corruptRuns: [2], corruptFraction: 0.34 }));
+  ({ env, corrupt } = serveProductionHome(home, database?.url));
 });
 
 after(async () => {
@@ -50,23 +35,14 @@ after(async () => {
     await new Promise((r) => server!.once('exit', r));
   }
   // no job process may outlive the test
-  await waitFor('every job process to end', () => attemptDirs().every((d) => !existsSync(join(d, '.launched')) || existsSync(join(d, '.exit'))), { timeoutMs: 60_000 });
+  await waitFor('every job process to end', () => attemptDirs(home).every((d) => !existsSync(join(d, '.launched')) || existsSync(join(d, '.exit'))), { timeoutMs: 60_000 });
   if (database) await database.close();
   rmSync(home, { recursive: true, force: true });
 });
 
 function startServer(): ChildProcess {
-  const lines: string[] = [];
+  const { child, lines } = spawnServe(env);
   logs.push(lines);
-  const child = spawn(process.execPath, [join(ROOT_DIR, 'bin', 'calibloop.js'), 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let buf = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    buf += d.toString();
-    const parts = buf.split('\n');
-    buf = parts.pop()!;
-    lines.push(...parts);
-  });
-  child.stderr!.on('data', (d: Buffer) => lines.push(d.toString()));
   return child;
 }
 
@@ -81,22 +57,6 @@ async function query<T>(sql: string): Promise<T[]> {
   }
 }
 
-function attemptDirs(): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    if (!existsSync(d)) return;
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      if (!e.isDirectory()) continue;
-      const p = join(d, e.name);
-      if (/^a\d+$/.test(e.name) && existsSync(join(p, '.spec.json'))) out.push(p);
-      else walk(p);
-    }
-  };
-  walk(join(home, 'jobs'));
-  return out;
-}
-
-const startsIn = (dir: string) => (existsSync(join(dir, '.starts')) ? readFileSync(join(dir, '.starts'), 'utf8').trim().split('\n').length : 0);
 
 test('when the server is killed -9 during production and started again, then every job ends once, none starts twice, nothing is lost', async (t) => {
   server = startServer();
@@ -105,14 +65,14 @@ test('when the server is killed -9 during production and started again, then eve
     async () => {
       const rows = await query<{ state: string; n: number }>(`SELECT state, count(*)::int AS n FROM "Job" GROUP BY state`);
       const by = Object.fromEntries(rows.map((r) => [r.state, r.n]));
-      const alive = attemptDirs().some((d) => existsSync(join(d, '.pid')) && !existsSync(join(d, '.exit')));
+      const alive = attemptDirs(home).some((d) => existsSync(join(d, '.pid')) && !existsSync(join(d, '.exit')));
       return (by.succeeded ?? 0) >= 2 && (by.running ?? 0) + (by.submitted ?? 0) >= 1 && alive ? by : undefined;
     },
     { timeoutMs: 180_000, intervalMs: 150 },
   );
   server.kill('SIGKILL');
   await new Promise((r) => server!.once('exit', r));
-  const runningAtKill = attemptDirs().filter((d) => existsSync(join(d, '.launched')) && !existsSync(join(d, '.exit'))).length;
+  const runningAtKill = attemptDirs(home).filter((d) => existsSync(join(d, '.launched')) && !existsSync(join(d, '.exit'))).length;
 
   server = startServer();
   await waitFor(
@@ -142,7 +102,7 @@ test('when the server is killed -9 during production and started again, then eve
   // no job was submitted twice: one attempt each, and each attempt's program started exactly once
   assert.deepEqual(ran.filter((j) => j.attempts !== 1).map((j) => j.idempotencyKey), []);
   const cancelledDirs = new Set(cancelled.map((j) => j.workDir));
-  const dirs = attemptDirs().filter((d) => ![...cancelledDirs].some((c) => c && d.startsWith(c)));
+  const dirs = attemptDirs(home).filter((d) => ![...cancelledDirs].some((c) => c && d.startsWith(c)));
   assert.equal(dirs.length, ran.length);
   for (const d of dirs) assert.equal(startsIn(d), 1, `${d} started ${startsIn(d)} times`);
   // every job reached a final state exactly once: one recorded outcome per attempt, one registration per output
@@ -161,4 +121,15 @@ test('when the server is killed -9 during production and started again, then eve
   const flagged = await query<{ path: string }>(`SELECT path FROM "RawFile" WHERE status = 'corrupt'`);
   assert.deepEqual(flagged.map((f) => f.path), corrupt);
   t.diagnostic(`at the kill: ${JSON.stringify(counts)}; ${runningAtKill} job process(es) alive and adopted by the restarted server`);
+
+  // no stall after the restart: from its first log line to the last job's end, progress never pauses for long
+  const restarted = logs[logs.length - 1].filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { message: string; timestamp: string });
+  const times = [Date.parse(restarted[0].timestamp), ...restarted.filter((l) => l.message === 'job state').map((l) => Date.parse(l.timestamp))];
+  let longestPause = 0;
+  for (let i = 1; i < times.length; i++) longestPause = Math.max(longestPause, times[i] - times[i - 1]);
+  const [{ ms: longestJob }] = await query<{ ms: number }>(
+    `SELECT coalesce(max(extract(epoch FROM ("finishedAt" - "startedAt")) * 1000), 0)::float AS ms FROM "JobAttempt"`,
+  );
+  t.diagnostic(`after the restart: ${times.length - 1} job state changes, longest pause ${longestPause} ms (longest job ${Math.round(longestJob)} ms)`);
+  assert.ok(longestPause <= 10_000 + longestJob, `longest pause after the restart ${longestPause} ms > 10 s + longest job ${Math.round(longestJob)} ms`);
 });

@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pollRunSources } from '../../src/services/runs/poll-run-sources.ts';
 import { applyBucketPolicy } from '../../src/services/buckets/apply-bucket-policy.ts';
+import { runJobTick } from '../../src/services/jobs/run-job-tick.ts';
 import { runProductionTick } from '../../src/services/production/run-production-tick.ts';
 import { bucketProgress } from '../../src/services/production/progress.ts';
 import { bucketCompleteness, runCompleteness } from '../../src/services/production/completeness.ts';
@@ -32,8 +33,9 @@ async function tickAll() {
   await pollRunSources(env.deps);
   await applyBucketPolicy(env.deps);
   const r = await runProductionTick(env.deps);
+  const jobs = await runJobTick(env.deps);
   env.clock.advance(1000);
-  return r;
+  return { ...r, jobs };
 }
 
 test("when a bucket's runs arrive, then skim and cDST production completes on real processes and the bucket is produced", async () => {

@@ -59,7 +59,10 @@ export async function produceBucket(
   const b = await createBucket(deps, SYSTEM_ACTOR, { exp, firstRun: opts.firstRun, lastRun: opts.lastRun });
   const name = (b as { name: string }).name;
   await waitFor(`${name} produced`, async () => ((await bucketStage(deps, name)) === 'produced' ? true : undefined), {
-    between: () => scheduler.runOnce('production'),
+    between: async () => {
+      await scheduler.runOnce('production');
+      await scheduler.runOnce('jobs');
+    },
   });
   return name;
 }
@@ -74,6 +77,7 @@ export async function calibrateUntil(deps: Deps, scheduler: Scheduler, bucket: s
     between: async () => {
       await scheduler.runOnce('calibration-plan');
       await scheduler.runOnce('production');
+      await scheduler.runOnce('jobs');
       const r = (await scheduler.runOnce('calibration-advance')) as { result?: { errors?: unknown[] } };
       if (r.result?.errors?.length) throw new Error(`calibration tick errors: ${JSON.stringify(r.result.errors)}`);
       await scheduler.runOnce('calibration-finalise');

@@ -13,7 +13,7 @@ export async function createTestDatabase(): Promise<Database & { url?: string }>
   const base = new URL(process.env.DATABASE_URL);
   // named after DATABASE_URL's database when that is a calibloop one (each developer's databases share a prefix)
   const owner = base.pathname.slice(1);
-  const name = `${owner.startsWith('calibloop') ? owner : 'calibloop'}_t_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const name = `${process.env.TEST_DB_PREFIX ?? (owner.startsWith('calibloop') ? owner + '_t' : 'calibloop_t')}_${process.pid}_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: base.toString() });
   await admin.connect();
   await admin.query(`CREATE DATABASE "${name}"`);

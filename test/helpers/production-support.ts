@@ -2,12 +2,12 @@
  * Support for the runs/buckets/production/jobs tests: bounded waiting (never sleeps as assertions), the toolkit's
  * path, a production config for tests, and generating runs with the toolkit's `daq`.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { ROOT_DIR } from '../../src/db/paths.ts';
 import { loadProductionConfig, type ProductionConfig } from '../../src/config/production-schema.ts';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { loadAppConfig } from '../../src/config/app-config.ts';
 import { createDeps } from '../../src/bootstrap.ts';
@@ -75,7 +75,7 @@ export function testProductionFile(dir: string, overrides: Record<string, unknow
     },
     retry: { site: { backoff_s: 0, factor: 2, max_backoff_s: 0 }, software: { max_attempts: 2, delay_s: 0 }, resource: { memory_factor: 1.5, max_memory_mb: 4096 } },
     jobs: { submit_batch: 50, max_in_flight: 100, poll_batch: 100, stall_after_s: 600, submit_grace_s: 2, plan_runs_per_tick: 1000 },
-    schedule: { run_sources: '* * * * * *', buckets: '* * * * * *', production: '* * * * * *', lease_s: 3 },
+    schedule: { run_sources: '* * * * * *', buckets: '* * * * * *', production: '* * * * * *', jobs: '* * * * * *' },
   };
   for (const [k, v] of Object.entries(overrides)) {
     base[k] = v && typeof v === 'object' && !Array.isArray(v) && base[k] && typeof base[k] === 'object' && !Array.isArray(base[k]) ? { ...base[k], ...v } : v;
@@ -96,9 +96,11 @@ export async function tickProduction(env: { deps: Deps; clock: ManualClock }): P
   const { pollRunSources } = await import('../../src/services/runs/poll-run-sources.ts');
   const { applyBucketPolicy } = await import('../../src/services/buckets/apply-bucket-policy.ts');
   const { runProductionTick } = await import('../../src/services/production/run-production-tick.ts');
+  const { runJobTick } = await import('../../src/services/jobs/run-job-tick.ts');
   await pollRunSources(env.deps);
   await applyBucketPolicy(env.deps);
   await runProductionTick(env.deps);
+  await runJobTick(env.deps);
   env.clock.advance(1000);
 }
 
@@ -130,4 +132,65 @@ export async function productionEnv(o: { production?: Record<string, unknown>; e
       rmSync(home, { recursive: true, force: true });
     },
   };
+}
+
+/** Every attempt work directory of the local executor under `home`/jobs (`…/a<n>` holding a `.spec.json`). */
+export function attemptDirs(home: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    if (!existsSync(d)) return;
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (!e.isDirectory()) continue;
+      const p = join(d, e.name);
+      if (/^a\d+$/.test(e.name) && existsSync(join(p, '.spec.json'))) out.push(p);
+      else walk(p);
+    }
+  };
+  walk(join(home, 'jobs'));
+  return out;
+}
+
+/** How often the program of an attempt really started (one line per start in `.starts`, written by the wrapper). */
+export function startsIn(dir: string): number {
+  return existsSync(join(dir, '.starts')) ? readFileSync(join(dir, '.starts'), 'utf8').trim().split('\n').length : 0;
+}
+
+/** `node bin/calibloop.js serve` as its own process; `lines` collects its log lines (stdout by line, stderr by chunk). */
+export function spawnServe(env: Record<string, string>): { child: ChildProcess; lines: string[] } {
+  const lines: string[] = [];
+  const child = spawn(process.execPath, [join(ROOT_DIR, 'bin', 'calibloop.js'), 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let buf = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    buf += d.toString();
+    const parts = buf.split('\n');
+    buf = parts.pop()!;
+    lines.push(...parts);
+  });
+  child.stderr!.on('data', (d: Buffer) => lines.push(d.toString()));
+  return { child, lines };
+}
+
+/**
+ * The environment of a real `serve` process doing production in `home`: every tick each second, one bucket of 4 runs
+ * auto-opened, no calibrations, 2 local slots. And the DAQ's input: 4 runs × 3 files, one corrupt file in run 2.
+ */
+export function serveProductionHome(home: string, databaseUrl?: string): { env: Record<string, string>; corrupt: string[] } {
+  const productionFile = testProductionFile(join(home, 'config'), {
+    buckets: { auto_open: true, run_types: ['physics'], max_runs: 4, max_duration_hours: null, max_luminosity_pb: null, idle_hours: null },
+    schedule: { run_sources: '* * * * * *', buckets: '* * * * * *', production: '* * * * * *', jobs: '* * * * * *' },
+  });
+  mkdirSync(join(home, 'no-calibrations'), { recursive: true });
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? home,
+    CALIBLOOP_HOME: home,
+    PORT: '0',
+    CALIBLOOP_PRODUCTION_FILE: productionFile,
+    CALIBLOOP_CALIBRATIONS_DIR: join(home, 'no-calibrations'),
+    CALIBLOOP_LOCAL_CONCURRENCY: '2',
+    LOG_LEVEL: 'info',
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+  };
+  const { corrupt } = generateRuns(home, { firstRun: 1, lastRun: 4, filesPerRun: 3, eventsPerFile: 2500, corruptRuns: [2], corruptFraction: 0.34 });
+  return { env, corrupt };
 }

@@ -4,7 +4,7 @@ import { loadAppConfig } from '../../config/app-config.ts';
 import { createDeps } from '../../bootstrap.ts';
 import { startServer } from '../../server.ts';
 import { openForCli } from '../../db/database.ts';
-import { applyMigrations } from '../../db/migrations.ts';
+
 import { createToken } from '../../services/identity/tokens.ts';
 import { SYSTEM_ACTOR, ROLES, type Actor } from '../../domain/roles.ts';
 import { systemClock } from '../../domain/clock.ts';
@@ -35,9 +35,7 @@ export function registerCoreCommands(program: Command): void {
       const config = loadAppConfig();
       const database = await openForCli({ url: config.databaseUrl, dataDir: config.dbDir, socketDir: config.socketDir });
       try {
-        const applied = config.databaseUrl || database.location.includes('via')
-          ? await migrateVia(database)
-          : await database.migrate();
+        const applied = await database.migrate();
         output(cmd, { database: database.location, applied }, (d) => (d.applied.length ? `applied: ${d.applied.join(', ')}` : 'database is up to date'));
       } finally {
         await database.close();
@@ -88,10 +86,3 @@ export function registerCoreCommands(program: Command): void {
       output(cmd, data, (rows) => table(rows, ['at', 'actor', 'role', 'action', 'targetType', 'targetId', 'summary']));
     });
 }
-
-/** Migrating through the server's socket or a PostgreSQL URL uses the pg adapter. */
-async function migrateVia(database: Awaited<ReturnType<typeof openForCli>>): Promise<string[]> {
-  return database.migrate();
-}
-
-export { applyMigrations };

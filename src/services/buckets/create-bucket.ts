@@ -38,7 +38,9 @@ export async function createBucket(deps: Deps, actor: Actor, input: CreateBucket
   const name = bucketName(input.exp, seq);
   const now = clock.now();
   const bucket = await inTransaction(deps, async (tx) => {
-    const b = await tx.bucket.create({ data: { name, exp: input.exp, seq, firstRun: input.firstRun, stage: 'open', openedAt: now, stageChangedAt: now } });
+    // with its last run when it has one: the database allows one open-ended open bucket per experiment, and this one
+    // is closed right below
+    const b = await tx.bucket.create({ data: { name, exp: input.exp, seq, firstRun: input.firstRun, lastRun: input.lastRun ?? null, stage: 'open', openedAt: now, stageChangedAt: now } });
     await tx.run.updateMany({ where: { exp: input.exp, bucketId: null, run: { gte: input.firstRun, ...(input.lastRun !== undefined ? { lte: input.lastRun } : {}) } }, data: { bucketId: b.id } });
     await recordAudit(tx, actor, { action: 'bucket.create', targetType: 'bucket', targetId: name, summary: `${name} created for runs ${input.firstRun}-${input.lastRun ?? '…'}${input.reason ? `: ${input.reason}` : ''}`, details: input, at: now });
     return b;

@@ -7,9 +7,10 @@
 import { z } from 'zod';
 import type { Deps } from '../../deps.ts';
 import { Prisma } from '../../db/generated/client.ts';
+import { mayMoveTo } from './sql/state-guard.ts';
 import type { Actor } from '../../domain/roles.ts';
 import { coerceError } from '../../domain/errors.ts';
-import { ABORTABLE_JOB_STATES, RESUBMITTABLE_JOB_STATES } from '../../domain/job-states.ts';
+import { ABORTABLE_JOB_STATES, RESUBMITTABLE_JOB_STATES, type JobState } from '../../domain/job-states.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { transitionBucket } from '../buckets/transition-bucket.ts';
 import { assertNarrowed, jobFilterSql, JobFilterSchema, type JobFilter } from './job-filter.ts';
@@ -46,7 +47,7 @@ export async function bulkAbort(deps: Deps, actor: Actor, input: { filter: JobFi
   const now = deps.clock.now();
   const rows = await inTransaction(deps, async (tx) => {
     const moved = await tx.$queryRaw<Array<{ id: number; step: string; old: string; executorJobId: string | null; executor: string | null }>>`
-      WITH o AS MATERIALIZED (SELECT id, state AS old FROM "Job" WHERE ${where} AND state = ANY(${[...ABORTABLE_JOB_STATES]}::text[]) FOR UPDATE)
+      WITH o AS MATERIALIZED (SELECT id, state AS old FROM "Job" WHERE ${where} AND ${mayMoveTo('cancelled', { among: ABORTABLE_JOB_STATES })} FOR UPDATE)
       UPDATE "Job" j SET state = 'cancelled', "finishedAt" = ${now}::timestamp(3), "notBefore" = NULL, "updatedAt" = ${now}::timestamp(3),
         "errorMessage" = ${`aborted by ${actor.user}${input.reason ? `: ${input.reason}` : ''}`}
       FROM o
@@ -78,7 +79,7 @@ export async function bulkResubmit(deps: Deps, actor: Actor, input: z.infer<type
   const now = deps.clock.now();
   const rows = await inTransaction(deps, async (tx) => {
     const moved = await tx.$queryRaw<Array<{ id: number; step: string; old: string; bucketId: number | null }>>`
-      WITH o AS MATERIALIZED (SELECT id, state AS old FROM "Job" WHERE ${where} AND state = ANY(${states}::text[]) AND ${inputOk} FOR UPDATE)
+      WITH o AS MATERIALIZED (SELECT id, state AS old FROM "Job" WHERE ${where} AND ${mayMoveTo('created', { among: states as JobState[] })} AND ${inputOk} FOR UPDATE)
       UPDATE "Job" j SET state = 'created', "notBefore" = NULL, "maxAttempts" = j.attempts + ${input.extraAttempts},
         "memoryMb" = COALESCE(${input.memoryMb ?? null}::int, j."memoryMb"), priority = COALESCE(${input.priority ?? null}::int, j.priority),
         "finishedAt" = NULL, "updatedAt" = ${now}::timestamp(3)

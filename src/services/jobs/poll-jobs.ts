@@ -8,6 +8,7 @@ import type { ExecutorStatus } from '../../executors/executor.ts';
 import { coerceError } from '../../domain/errors.ts';
 import { applyOutcome, type ActiveJob } from './apply-outcome.ts';
 import { emitJobTransitions, type JobTransition } from './job-transition.ts';
+import { markStarted } from './sql/submission.ts';
 
 export const ACTIVE_JOB_SELECT = {
   id: true,
@@ -75,11 +76,7 @@ export async function pollActiveJobs(deps: Deps): Promise<PollResult> {
       } else ended.push({ job: toActiveJob(r), status: st });
     }
     if (started.length > 0) {
-      const moved = await prisma.$queryRaw<Array<{ id: number; step: string; attempts: number }>>`
-        UPDATE "Job" j SET state = 'running', "startedAt" = u.at, "heartbeatAt" = ${now}::timestamp(3), "updatedAt" = ${now}::timestamp(3)
-        FROM unnest(${started.map((s) => s.id)}::int[], ${started.map((s) => s.at)}::timestamp(3)[]) AS u(id, at)
-        WHERE j.id = u.id AND j.state = 'submitted'
-        RETURNING j.id, j.step, j.attempts`;
+      const moved = await markStarted(prisma, { now, started });
       emitJobTransitions(deps, moved.map((m): JobTransition => ({ jobId: m.id, step: m.step, from: 'submitted', to: 'running', attempt: m.attempts })));
       result.started += moved.length;
     }

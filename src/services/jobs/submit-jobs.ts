@@ -1,9 +1,9 @@
 /**
  * Submission without duplicates, even across crashes and server instances:
  *
- * 1. claim: one `WITH c AS MATERIALIZED (SELECT … LIMIT n FOR UPDATE SKIP LOCKED) UPDATE …` moves due `created` jobs to `submitted`, counts the
- *    attempt and names the executor. Only one instance can claim a row. (MATERIALIZED matters: as a plain subquery
- *    PostgreSQL may re-run the LIMIT … SKIP LOCKED scan per joined row and claim far more than n.)
+ * 1. claim (`sql/submission.ts`): one `WITH c AS MATERIALIZED (SELECT … LIMIT n FOR UPDATE SKIP LOCKED) UPDATE …`
+ *    moves due `created` jobs to `submitted`, counts the attempt and names the executor. Only one instance can claim a
+ *    row.
  * 2. `executor.submit(batch)`: one call per batch (job arrays on Slurm), spec key = `<job key>#a<attempt>`, work
  *    directory derived from the key and attempt.
  * 3. record the executor ids, CAS on (state submitted, same attempt).
@@ -20,6 +20,7 @@ import type { JobSpec } from '../../executors/executor.ts';
 import { attemptDir, attemptKey, jobDir } from '../../domain/job-paths.ts';
 import { coerceError } from '../../domain/errors.ts';
 import { emitJobTransitions, type JobTransition } from './job-transition.ts';
+import { claimDueJobs, reclaimInterruptedSubmissions, recordSubmissions, undoClaims } from './sql/submission.ts';
 
 interface ClaimedJob {
   id: number;
@@ -77,22 +78,16 @@ async function handOver(deps: Deps, claimed: ClaimedJob[], recovery: boolean): P
     logger.error('executor refused a batch; the jobs are due again shortly', { executor: executor.name, jobs: claimed.length, error: err.message });
     if (!recovery) {
       const later = new Date(clock.now().getTime() + SUBMIT_FAILURE_DELAY_MS);
-      await prisma.$executeRaw`
-        UPDATE "Job" SET state = 'created', attempts = attempts - 1, "notBefore" = ${later}::timestamp(3), "submittedAt" = NULL,
-          "updatedAt" = ${clock.now()}::timestamp(3)
-        WHERE id = ANY(${claimed.map((j) => j.id)}::int[]) AND state = 'submitted' AND "executorJobId" IS NULL`;
+      await undoClaims(prisma, { ids: claimed.map((j) => j.id), notBefore: later, now: clock.now() });
     }
     return 0;
   }
   const now = clock.now();
-  const recorded = await prisma.$queryRaw<Array<{ id: number }>>`
-    UPDATE "Job" j SET "executorJobId" = u.eid, "workDir" = u.wd, "logPath" = u.lp, "heartbeatAt" = ${now}::timestamp(3),
-      "logSize" = NULL, "updatedAt" = ${now}::timestamp(3)
-    FROM unnest(${claimed.map((j) => j.id)}::int[], ${claimed.map((j) => j.attempts)}::int[], ${ids}::text[],
-                ${specs.map((s) => s.workDir)}::text[], ${specs.map((s) => s.logPath)}::text[]) AS u(id, att, eid, wd, lp)
-    WHERE j.id = u.id AND j.state = 'submitted' AND j.attempts = u.att
-    RETURNING j.id`;
-  const ok = new Set(recorded.map((r) => r.id));
+  const recorded = await recordSubmissions(prisma, {
+    now,
+    rows: claimed.map((j, i) => ({ id: j.id, attempt: j.attempts, executorJobId: ids[i], workDir: specs[i].workDir, logPath: specs[i].logPath })),
+  });
+  const ok = new Set(recorded);
   const gone = claimed.map((j, i) => (ok.has(j.id) ? null : ids[i])).filter((x): x is string => x !== null);
   if (gone.length > 0) {
     // aborted by a manager between the claim and now: the executor must not keep it
@@ -135,16 +130,7 @@ export async function submitDueJobs(deps: Deps): Promise<{ submitted: number }> 
   while (budget > 0) {
     const n = Math.min(budget, production.jobs.submitBatch);
     const now = clock.now();
-    const rows = await prisma.$queryRaw<Array<Record<string, unknown>>>`
-      WITH c AS MATERIALIZED (
-        SELECT id FROM "Job" WHERE state = 'created' AND ("notBefore" IS NULL OR "notBefore" <= ${now}::timestamp(3))
-        ORDER BY priority DESC, id LIMIT ${n} FOR UPDATE SKIP LOCKED)
-      UPDATE "Job" j SET state = 'submitted', attempts = j.attempts + 1, "submittedAt" = ${now}::timestamp(3),
-        executor = ${executor.name}, "executorJobId" = NULL, "startedAt" = NULL, "finishedAt" = NULL, "heartbeatAt" = NULL,
-        "exitCode" = NULL, "endReason" = NULL, "updatedAt" = ${now}::timestamp(3)
-      FROM c
-      WHERE j.id = c.id AND j.state = 'created'
-      RETURNING j.id, j.step, j."idempotencyKey" AS key, j.attempts, j.command, j.inputs, j."memoryMb", j."timeLimitS", j.priority`;
+    const rows = await claimDueJobs(prisma, { n, now, executor: executor.name });
     if (rows.length === 0) break;
     budget -= rows.length;
     const claimed = toClaimed(rows).sort((a, b) => b.priority - a.priority || a.id - b.id);
@@ -158,15 +144,7 @@ export async function recoverSubmissions(deps: Deps): Promise<{ recovered: numbe
   const { prisma, executor, production, clock } = deps;
   const now = clock.now();
   const cutoff = new Date(now.getTime() - production.jobs.submitGraceS * 1000);
-  const rows = await prisma.$queryRaw<Array<Record<string, unknown>>>`
-    WITH c AS MATERIALIZED (
-      SELECT id FROM "Job" WHERE state = 'submitted' AND "executorJobId" IS NULL AND executor = ${executor.name}
-        AND "submittedAt" < ${cutoff}::timestamp(3)
-      ORDER BY id LIMIT ${production.jobs.submitBatch} FOR UPDATE SKIP LOCKED)
-    UPDATE "Job" j SET "submittedAt" = ${now}::timestamp(3), "updatedAt" = ${now}::timestamp(3)
-    FROM c
-    WHERE j.id = c.id AND j.state = 'submitted' AND j."executorJobId" IS NULL
-    RETURNING j.id, j.step, j."idempotencyKey" AS key, j.attempts, j.command, j.inputs, j."memoryMb", j."timeLimitS", j.priority`;
+  const rows = await reclaimInterruptedSubmissions(prisma, { cutoff, now, executor: executor.name, limit: production.jobs.submitBatch });
   if (rows.length === 0) return { recovered: 0 };
   return { recovered: await handOver(deps, toClaimed(rows), true) };
 }

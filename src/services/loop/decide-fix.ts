@@ -1,6 +1,7 @@
 /**
  * The calibration manager approves or rejects a fix. An approved fix is added to the auxiliary fixing tag with its
- * IoV (the fixing tag is first in the calibration chain, so the next recalibration reads it); a rejected fix stays on
+ * IoV (the fixing tag is first in the calibration chain, so the next recalibration reads it) in the same transaction
+ * as the decision; a rejected fix stays on
  * record with the comment. Decisions are possible until the bucket's final tag is assembled: fixes still pending at
  * the close hold the assembly, so no fix is silently dropped.
  */
@@ -24,17 +25,18 @@ export async function decideFix(deps: Deps, actor: Actor, fixId: number, input: 
   if (bucket.stage !== 'fix_window') {
     throw ruleViolation(`the final tag of ${bucket.name} is already assembled (stage ${bucket.stage}); fixes can no longer be decided`);
   }
-  let iovId: number | null = null;
   const fixingTag = loopConfig(deps).globalTags.fixingTag;
-  if (to === 'approved') {
-    iovId = await conditionsPort(deps).addFix({ tag: fixingTag, fix, actor, reason: `fix ${fix.id} for ${bucket.name}: ${fix.reason}` });
-  }
+  // One transaction: the compare-and-set on the fix first, then its IoV in the fixing tag. A decision that loses the
+  // race adds nothing, and an IoV the tag refuses (overlap) leaves the fix pending.
   const updated = await inTransaction(deps, async (tx) => {
     const r = await tx.fix.updateMany({
       where: { id: fix.id, state: 'pending' },
-      data: { state: to, decidedBy: actor.user, decidedAt: now, comment: input.comment ?? null, iovId },
+      data: { state: to, decidedBy: actor.user, decidedAt: now, comment: input.comment ?? null },
     });
     if (r.count === 0) throw conflict(`fix ${fix.id} was decided meanwhile`);
+    const iovId =
+      to === 'approved' ? await conditionsPort(deps).addFix({ tag: fixingTag, fix, actor, reason: `fix ${fix.id} for ${bucket.name}: ${fix.reason}` }, tx) : null;
+    if (iovId !== null) await tx.fix.update({ where: { id: fix.id }, data: { iovId } });
     await recordAudit(tx, actor, {
       action: `fix.${input.decision}`,
       targetType: 'fix',

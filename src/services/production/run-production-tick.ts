@@ -1,6 +1,6 @@
 /**
- * The production tick: closed buckets start producing, producing buckets get their ready units planned, the job
- * engine polls and submits (for every step, including other parts' jobs), and buckets whose production is final move
+ * The production tick: closed buckets start producing, producing buckets get their ready units planned (the job
+ * engine, its own tick, submits them: `services/jobs/run-job-tick.ts`), and buckets whose production is final move
  * on — `produced`, or `failed` when not a single output of the last step came out. A bucket whose runs, files, jobs
  * and outputs have not changed since its last plan is not planned again (plan-change-mark.ts). Idempotent and safe on several
  * instances: plans are keyed, jobs and stages move compare-and-set.
@@ -10,24 +10,23 @@ import { SYSTEM_ACTOR } from '../../domain/roles.ts';
 import { coerceError } from '../../domain/errors.ts';
 import { stepCompleteness } from '../../domain/completeness.ts';
 import { PENDING_JOB_STATES } from '../../domain/job-states.ts';
-import { runJobTick, type JobTickResult } from '../jobs/run-job-tick.ts';
 import { failBucket, transitionBucket } from '../buckets/transition-bucket.ts';
 import { planBucketProduction, type PlanResult } from './plan-production.ts';
 import { planChangeMark, rememberPlan, unchangedSince } from './plan-change-mark.ts';
 
-type PlanSummary = Omit<PlanResult, 'units'>;
 import { productionSteps } from './bucket-units.ts';
+
+type PlanSummary = Omit<PlanResult, 'units'>;
 
 export interface ProductionTickResult {
   started: string[];
   planned: PlanSummary[];
-  jobs: JobTickResult;
   finished: Array<{ bucket: string; stage: string }>;
 }
 
 export async function runProductionTick(deps: Deps): Promise<ProductionTickResult> {
   const { prisma } = deps;
-  const result: ProductionTickResult = { started: [], planned: [], jobs: undefined as never, finished: [] };
+  const result: ProductionTickResult = { started: [], planned: [], finished: [] };
   for (const b of await prisma.bucket.findMany({ where: { stage: 'closed' }, orderBy: { id: 'asc' } })) {
     if (await transitionBucket(deps, b, 'producing', SYSTEM_ACTOR, { reason: 'production started: planning skim and cDST jobs' })) result.started.push(b.name);
   }
@@ -56,7 +55,6 @@ export async function runProductionTick(deps: Deps): Promise<ProductionTickResul
     plans.set(b.id, p);
     if (p.created > 0 || p.toPlan > 0) result.planned.push(p);
   }
-  result.jobs = await runJobTick(deps);
   for (const b of producing) {
     const p = plans.get(b.id);
     if (!p || p.toPlan > 0 || p.waiting > 0 || p.runs === 0) continue;
