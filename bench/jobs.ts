@@ -40,6 +40,7 @@ import { bucketProgress } from '../src/services/production/progress.ts';
 import { planBucketProduction } from '../src/services/production/plan-production.ts';
 import { freshPostgres } from './support/fresh-postgres.ts';
 import { noopExecutor } from './support/noop-executor.ts';
+import { compareWithPgBoss } from './jobs-peer.ts';
 
 const RUNS = 2000;
 const FILES_PER_RUN = 12;
@@ -55,7 +56,7 @@ export async function main(args: string[]): Promise<void> {
   const keep = args.includes('--keep');
   const loadAtStart = loadavg().map((x) => round(x, 1));
   const pgBase = process.env.DATABASE_URL;
-  const fresh = pgBase ? await freshPostgres(pgBase, 'calibloop_bench_jobs') : undefined;
+  const fresh = pgBase ? await freshPostgres(pgBase, process.env.BENCH_DB_PREFIX ?? 'calibloop_bench_jobs') : undefined;
   const db = await openDatabase(fresh ? { url: fresh.url, migrate: true, poolSize: 10 } : { migrate: true });
   const home = mkdtempSync(join(tmpdir(), 'calibloop-bench-jobs-'));
   const executor = noopExecutor();
@@ -172,6 +173,9 @@ export async function main(args: string[]): Promise<void> {
       log(`bare pg driver ceiling: ${ceiling} rows/s`);
     }
 
+    // side by side with pg-boss on the same database (bench/jobs-peer.ts)
+    const peer = fresh ? await compareWithPgBoss({ deps, url: fresh.url, bucketName: bucket.name, specs, log }) : undefined;
+
     const result = {
       benchmark: 'jobs',
       database: db.kind === 'postgres' ? 'postgresql' : 'pglite',
@@ -189,6 +193,7 @@ export async function main(args: string[]): Promise<void> {
       progress_query_ms: round(progressMs, 1),
       progress_query_before_vacuum_ms: round(progressColdMs, 1),
       ...(ceiling ? { pg_ceiling_jobs_per_s: ceiling, register_vs_ceiling: round(100_000 / registerS / ceiling, 2) } : {}),
+      ...(peer ? { vs_pg_boss: peer } : {}),
       targets: { register_jobs_per_s: '>= 20000 (PostgreSQL)', bulk_abort_10k_s: '<= 1', progress_query_ms: '<= 100' },
     };
     const dir = join(ROOT_DIR, 'bench', 'results');
