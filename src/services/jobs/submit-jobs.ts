@@ -28,6 +28,7 @@ interface ClaimedJob {
   attempts: number;
   command: string[];
   inputs: string[];
+  outputs: string[];
   memoryMb: number;
   timeLimitS: number;
   priority: number;
@@ -46,6 +47,8 @@ export function specFor(deps: Pick<Deps, 'config'>, j: ClaimedJob): JobSpec {
     timeLimitS: j.timeLimitS,
     logPath: join(dir, 'job.log'),
     priority: j.priority,
+    inputs: j.inputs,
+    outputs: j.outputs,
   };
 }
 
@@ -117,6 +120,7 @@ function toClaimed(rows: Array<Record<string, unknown>>): ClaimedJob[] {
     attempts: Number(r.attempts),
     command: r.command as string[],
     inputs: (r.inputs as string[]) ?? [],
+    outputs: (r.outputs as string[]) ?? [],
     memoryMb: Number(r.memoryMb),
     timeLimitS: Number(r.timeLimitS),
     priority: Number(r.priority),
@@ -144,7 +148,7 @@ export async function submitDueJobs(deps: Deps): Promise<{ submitted: number }> 
         "exitCode" = NULL, "endReason" = NULL, "updatedAt" = ${now}::timestamp(3)
       FROM c
       WHERE j.id = c.id AND j.state = 'created'
-      RETURNING j.id, j.step, j."idempotencyKey" AS key, j.attempts, j.command, j.inputs, j."memoryMb", j."timeLimitS", j.priority`;
+      RETURNING j.id, j.step, j."idempotencyKey" AS key, j.attempts, j.command, j.inputs, j.outputs, j."memoryMb", j."timeLimitS", j.priority`;
     if (rows.length === 0) break;
     budget -= rows.length;
     const claimed = toClaimed(rows).sort((a, b) => b.priority - a.priority || a.id - b.id);
@@ -166,7 +170,7 @@ export async function recoverSubmissions(deps: Deps): Promise<{ recovered: numbe
     UPDATE "Job" j SET "submittedAt" = ${now}::timestamp(3), "updatedAt" = ${now}::timestamp(3)
     FROM c
     WHERE j.id = c.id AND j.state = 'submitted' AND j."executorJobId" IS NULL
-    RETURNING j.id, j.step, j."idempotencyKey" AS key, j.attempts, j.command, j.inputs, j."memoryMb", j."timeLimitS", j.priority`;
+    RETURNING j.id, j.step, j."idempotencyKey" AS key, j.attempts, j.command, j.inputs, j.outputs, j."memoryMb", j."timeLimitS", j.priority`;
   if (rows.length === 0) return { recovered: 0 };
   return { recovered: await handOver(deps, toClaimed(rows), true) };
 }
