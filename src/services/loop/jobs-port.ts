@@ -42,8 +42,9 @@ export async function createPhaseJobs(deps: Deps, input: PhaseJobsInput): Promis
   const step = phaseStep(deps, input.phase);
   const { dir: localdb } = await conditionsPort(deps).exportLocalDb({ chain: input.tagChain, dir: join(deps.config.home, 'localdb', input.tagChain.join('+')), reuse: true });
   if (input.runs.length === 0) return { total: 0, created: 0, localdb, waiting: 0 };
-  const units = await loadBucketUnits(deps, input.bucket, [step], { runs: input.runs.map((r) => r.run) });
   const scope = input.campaign ? campaignScope(input.campaign.id) : undefined;
+  // a campaign's units have keys of their own, so its jobs are new jobs even where an earlier campaign ran the runs
+  const units = await loadBucketUnits(deps, input.bucket, [step], { runs: input.runs.map((r) => r.run), ...(scope ? { keyPrefix: `${scope}/` } : {}) });
   const ctx = {
     bucketId: input.bucket.id,
     // outputs: <data>/<bucket>/campaign_<id>/... for a campaign's jobs
@@ -56,10 +57,8 @@ export async function createPhaseJobs(deps: Deps, input: PhaseJobsInput): Promis
     tagChain: () => input.tagChain,
   };
   const all = units.flatMap((ru) => ru.units);
-  // a campaign's units have keys of their own, so its jobs are new jobs even where an earlier campaign ran the runs
-  const own = scope ? all.map((u) => ({ ...u, key: `${scope}/${u.key}` })) : all;
-  const jobs = own
-    .filter((u) => u.status === 'to_plan' || (scope !== undefined && u.status === 'planned'))
+  const jobs = all
+    .filter((u) => u.status === 'to_plan')
     .map((u) => ({ ...jobForUnit(step, u, ctx), campaignId: input.campaign?.id ?? null, ...(input.campaign?.release ? { variant: input.campaign.release } : {}) }));
   const { created } = jobs.length ? await createJobs(deps, jobs) : { created: 0 };
   return {
