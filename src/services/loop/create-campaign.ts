@@ -15,7 +15,7 @@ import { recordAudit } from '../audit/record-audit.ts';
 import { loopConfig } from './loop-config.ts';
 import { campaignView } from './campaigns.ts';
 import { selectCampaignRuns } from './good-run-list.ts';
-import type { Tx } from '../audit/record-audit.ts';
+import { inTransaction, type Tx } from '../../db/transaction.ts';
 
 const NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,99}$/;
 const TagName = z.string().min(1).max(200);
@@ -108,7 +108,7 @@ export async function insertCampaign(
     });
     return row;
   };
-  return tx ? write(tx) : deps.prisma.$transaction(write);
+  return tx ? write(tx) : inTransaction(deps, write);
 }
 
 export async function createRangeCampaign(deps: Deps, actor: Actor, raw: unknown) {
