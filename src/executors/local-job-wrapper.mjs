@@ -63,7 +63,8 @@ function finish(r) {
       wallS: Math.round(Number(process.hrtime.bigint() - t0) / 1e6) / 1e3,
       cpuS: childrenCpuSeconds(),
       peakRssMb: Math.round((peakRssKb / 1024) * 10) / 10,
-      inputBytes,
+      // inputs are read-only: measured at the end, so nothing delays the start
+      inputBytes: bytesOf(spec.inputs),
       outputBytes: bytesOf(spec.outputs),
     },
   };
@@ -102,8 +103,6 @@ function childrenCpuSeconds() {
   }
 }
 
-const inputBytes = bytesOf(spec.inputs);
-
 if (existsSync(join(dir, '.cancel'))) {
   reason = 'cancelled';
   detail = 'cancelled before start';
@@ -111,6 +110,12 @@ if (existsSync(join(dir, '.cancel'))) {
 }
 
 writeAtomic('.pid', `${process.pid}\n`);
+// a cancel written after the check above but before .pid existed found no process to signal: look once more
+if (existsSync(join(dir, '.cancel'))) {
+  reason = 'cancelled';
+  detail = 'cancelled before start';
+  finish({ exitCode: null, signal: null });
+}
 appendFileSync(join(dir, '.starts'), `${startedAt.toISOString()} ${process.pid}\n`);
 
 const log = openSync(spec.logPath, 'a');
@@ -194,7 +199,7 @@ if (existsSync('/proc/self/status')) {
     }
   };
   // densely at first (short jobs), then every 200 ms
-  const early = setInterval(sample, 20);
+  const early = setInterval(sample, 50);
   setTimeout(() => clearInterval(early), 400).unref();
   early.unref();
   setInterval(sample, 200).unref();
