@@ -43,6 +43,7 @@ import { planBucketProduction } from '../src/services/production/plan-production
 import { freshPostgres } from './support/fresh-postgres.ts';
 import { noopExecutor } from './support/noop-executor.ts';
 import { localExecutorThroughput } from './jobs-throughput.ts';
+import { compareWithPgBoss } from './jobs-peer.ts';
 
 const RUNS = 2000;
 const FILES_PER_RUN = 12;
@@ -175,6 +176,9 @@ export async function main(args: string[]): Promise<void> {
       log(`bare pg driver ceiling: ${ceiling} rows/s`);
     }
 
+    // side by side with pg-boss on the same database (bench/jobs-peer.ts)
+    const peer = fresh ? await compareWithPgBoss({ deps, url: fresh.url, bucketName: bucket.name, specs, log }) : undefined;
+
     const result = {
       benchmark: 'jobs',
       database: db.kind === 'postgres' ? 'postgresql' : 'pglite',
@@ -192,6 +196,7 @@ export async function main(args: string[]): Promise<void> {
       progress_query_ms: round(progressMs, 1),
       progress_query_before_vacuum_ms: round(progressColdMs, 1),
       ...(ceiling ? { pg_ceiling_jobs_per_s: ceiling, register_vs_ceiling: round(100_000 / registerS / ceiling, 2) } : {}),
+      ...(peer ? { vs_pg_boss: peer } : {}),
       targets: { register_jobs_per_s: '>= 20000 (PostgreSQL)', bulk_abort_10k_s: '<= 1', progress_query_ms: '<= 100' },
     };
     // end-to-end local-executor throughput through the real engine and wrapper (bench/jobs-throughput.ts)

@@ -14,6 +14,7 @@ import { registerJobCommands } from './commands/jobs.ts';
 import { registerDemoCommands } from './commands/demo.ts';
 import { registerConditionsCommands } from './commands/conditions.ts';
 import { registerStatusCommands } from './commands/status.ts';
+import { registerReportCommands } from './commands/report.ts';
 // CLI-IMPORTS (keep this marker)
 
 export function buildProgram(): Command {
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerDemoCommands(program);
   registerConditionsCommands(program);
   registerStatusCommands(program);
+  registerReportCommands(program);
   // CLI-REGISTER (keep this marker)
   return program;
 }

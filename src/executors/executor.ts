@@ -29,6 +29,18 @@ export interface JobSpec {
   logPath: string;
   /** Higher runs earlier where the engine supports it. */
   priority?: number;
+  /** Declared input and output paths, so the executor can measure their bytes (local wrapper). */
+  inputs?: string[];
+  outputs?: string[];
+}
+
+/** What one attempt used, as far as the engine measured it; absent fields are unknown. */
+export interface AttemptResources {
+  wallS?: number;
+  cpuS?: number;
+  peakRssMb?: number;
+  inputBytes?: number;
+  outputBytes?: number;
 }
 
 export const EXECUTOR_STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'lost'] as const;
@@ -55,6 +67,8 @@ export interface ExecutorStatus {
   detail?: string;
   startedAt?: Date;
   finishedAt?: Date;
+  /** measured use of the finished attempt (local wrapper: /proc; Slurm: sacct where accounting is on) */
+  resources?: AttemptResources;
 }
 
 export interface ExecutorCapabilities {

@@ -21,7 +21,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, openSync, readSync, closeSync, fstatSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Executor, ExecutorCapabilities, ExecutorStatus, JobSpec, EndReason } from './executor.ts';
+import type { AttemptResources, Executor, ExecutorCapabilities, ExecutorStatus, JobSpec, EndReason } from './executor.ts';
 import type { Logger } from '../observability/logger.ts';
 import { readTail } from './read-tail.ts';
 
@@ -47,6 +47,7 @@ interface ExitRecord {
   detail: string;
   startedAt?: string;
   finishedAt?: string;
+  resources?: AttemptResources;
 }
 
 function writeAtomic(path: string, text: string): void {
@@ -127,7 +128,7 @@ export class LocalExecutor implements Executor {
       if (!existing) {
         writeAtomic(
           specFile,
-          JSON.stringify({ key: spec.key, command: spec.command, env: spec.env ?? {}, logPath: resolve(spec.logPath), memoryMb: spec.memoryMb, timeLimitS: spec.timeLimitS, priority: spec.priority ?? 0 }),
+          JSON.stringify({ key: spec.key, command: spec.command, env: spec.env ?? {}, logPath: resolve(spec.logPath), memoryMb: spec.memoryMb, timeLimitS: spec.timeLimitS, priority: spec.priority ?? 0, inputs: spec.inputs ?? [], outputs: spec.outputs ?? [] }),
         );
       }
       // already submitted by this or a previous instance: keep tracking, never start twice
@@ -278,6 +279,7 @@ function exitStatus(id: string, e: ExitRecord): ExecutorStatus {
     detail: e.detail,
     ...(e.startedAt ? { startedAt: new Date(e.startedAt) } : {}),
     ...(e.finishedAt ? { finishedAt: new Date(e.finishedAt) } : {}),
+    ...(e.resources ? { resources: e.resources } : {}),
   };
   if (e.reason === 'cancelled') return { ...base, state: 'cancelled', reason: 'cancelled' };
   if (e.reason === 'exit' && e.exitCode === 0) return { ...base, state: 'succeeded', reason: 'exit' };

@@ -9,15 +9,20 @@
  *   .launched    written by the server just before spawning this wrapper
  *   .starts      one line appended per real start of the program (tests count these: exactly one per attempt)
  *   .pid         this wrapper's pid (the process group to signal)
- *   .exit        JSON {exitCode, signal, reason, detail, startedAt, finishedAt, peakRssMb}, written atomically at the end
+ *   .exit        JSON {exitCode, signal, reason, detail, startedAt, finishedAt, peakRssMb, resources}, written atomically
+ *                at the end; `resources` is what the attempt used: wall and CPU seconds, peak resident memory (MiB),
+ *                bytes of the declared inputs and of the outputs it wrote
  *   .cancel      written by the server to cancel a job whose wrapper has not started yet
  *
  * It enforces the wall-clock limit (reason `timeout`) and samples the resident memory of the program's process tree
- * (reason `out_of_memory` above the limit), since a plain process has no cgroup to do it.
+ * (reason `out_of_memory` above the limit), since a plain process has no cgroup to do it. The same samples give the
+ * peak memory: the tree's summed VmRSS, or a process's own high-water mark (VmHWM) where that is larger, so a short
+ * peak between two samples is not missed. CPU time is the kernel's account of the children this wrapper waited for
+ * (cutime + cstime of /proc/self/stat, what getrusage(RUSAGE_CHILDREN) reports), so it is exact, not sampled.
  * Usage: node local-job-wrapper.mjs <workDir>
  */
 import { spawn } from 'node:child_process';
-import { appendFileSync, closeSync, existsSync, openSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, openSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const dir = process.argv[2];
@@ -35,6 +40,7 @@ function writeAtomic(name, text) {
 }
 
 const startedAt = new Date();
+const t0 = process.hrtime.bigint();
 /** @type {string|null} */
 let reason = null;
 let detail = '';
@@ -53,9 +59,48 @@ function finish(r) {
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     peakRssMb: Math.round(peakRssKb / 1024),
+    resources: {
+      wallS: Math.round(Number(process.hrtime.bigint() - t0) / 1e6) / 1e3,
+      cpuS: childrenCpuSeconds(),
+      peakRssMb: Math.round((peakRssKb / 1024) * 10) / 10,
+      // inputs are read-only: measured at the end, so nothing delays the start
+      inputBytes: bytesOf(spec.inputs),
+      outputBytes: bytesOf(spec.outputs),
+    },
   };
   writeAtomic('.exit', JSON.stringify(out) + '\n');
   process.exit(0);
+}
+
+/** Bytes of the given files (directories: of the files inside); what does not exist counts 0. */
+function bytesOf(/** @type {string[] | undefined} */ paths) {
+  let total = 0;
+  for (const p of paths ?? []) {
+    try {
+      const st = statSync(p);
+      if (st.isFile()) total += st.size;
+      else if (st.isDirectory()) {
+        for (const f of readdirSync(p, { recursive: true, withFileTypes: true })) {
+          if (f.isFile()) total += statSync(join(f.parentPath ?? f.path, f.name)).size;
+        }
+      }
+    } catch {
+      // missing output: output verification reports it
+    }
+  }
+  return total;
+}
+
+/** CPU seconds of the reaped children (user + system), from /proc/self/stat in USER_HZ (100 on Linux). */
+function childrenCpuSeconds() {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    // fields after the command name (which may hold spaces): state is field 3, cutime 16, cstime 17
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[13]) + Number(f[14])) / 100;
+  } catch {
+    return undefined;
+  }
 }
 
 if (existsSync(join(dir, '.cancel'))) {
@@ -65,6 +110,12 @@ if (existsSync(join(dir, '.cancel'))) {
 }
 
 writeAtomic('.pid', `${process.pid}\n`);
+// a cancel written after the check above but before .pid existed found no process to signal: look once more
+if (existsSync(join(dir, '.cancel'))) {
+  reason = 'cancelled';
+  detail = 'cancelled before start';
+  finish({ exitCode: null, signal: null });
+}
 appendFileSync(join(dir, '.starts'), `${startedAt.toISOString()} ${process.pid}\n`);
 
 const log = openSync(spec.logPath, 'a');
@@ -122,27 +173,35 @@ function descendants(pid) {
   return out;
 }
 
-/** @param {number} pid */
-function rssKb(pid) {
+/** Resident memory now and its high-water mark, in KiB. @param {number} pid */
+function memoryKb(pid) {
   try {
-    const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : 0;
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const rss = /VmRSS:\s+(\d+)/.exec(status);
+    const hwm = /VmHWM:\s+(\d+)/.exec(status);
+    return { rss: rss ? Number(rss[1]) : 0, hwm: hwm ? Number(hwm[1]) : 0 };
   } catch {
-    return 0;
+    return { rss: 0, hwm: 0 };
   }
 }
 
-if (spec.memoryMb > 0 && existsSync('/proc/self/status')) {
-  const limitKb = spec.memoryMb * 1024;
-  const timer = setInterval(() => {
+if (existsSync('/proc/self/status')) {
+  const limitKb = spec.memoryMb > 0 ? spec.memoryMb * 1024 : Infinity;
+  const sample = () => {
     if (!child.pid || finished) return;
-    const kb = descendants(child.pid).reduce((s, p) => s + rssKb(p), 0);
-    peakRssKb = Math.max(peakRssKb, kb);
+    const procs = descendants(child.pid).map(memoryKb);
+    const kb = procs.reduce((s, m) => s + m.rss, 0);
+    peakRssKb = Math.max(peakRssKb, kb, ...procs.map((m) => m.hwm));
     if (kb > limitKb && !reason) {
       reason = 'out_of_memory';
       detail = `resident memory ${Math.round(kb / 1024)} MiB over the limit of ${spec.memoryMb} MiB`;
       signalChild('SIGKILL');
     }
-  }, 200);
-  timer.unref();
+  };
+  // densely at first (short jobs), then every 200 ms
+  const early = setInterval(sample, 50);
+  setTimeout(() => clearInterval(early), 400).unref();
+  early.unref();
+  setInterval(sample, 200).unref();
+  sample();
 }

@@ -7,8 +7,10 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { DomainError } from '../domain/errors.ts';
+import { SACCT_FORMAT, parseSacct } from './slurm-accounting.ts';
+import type { AttemptResources } from './executor.ts';
 
-export type SlurmCommand = 'sbatch' | 'squeue' | 'scancel' | 'scontrol' | 'sinfo';
+export type SlurmCommand = 'sbatch' | 'squeue' | 'scancel' | 'scontrol' | 'sinfo' | 'sacct';
 
 export interface SlurmCliOptions {
   /** directory of the Slurm binaries; default: found on PATH */
@@ -128,6 +130,16 @@ export class SlurmCli {
           .every((l) => isInvalidJobIdMessage(l) || /already completing or completed|Job\/step already/i.test(l)),
       );
     }
+  }
+
+  /** Accounting of finished array tasks (needs slurmdbd); tasks it has no record of are absent. */
+  async sacct(taskIds: string[]): Promise<Map<string, AttemptResources>> {
+    const out = new Map<string, AttemptResources>();
+    for (let i = 0; i < taskIds.length; i += 200) {
+      const { stdout } = await this.run('sacct', ['--noheader', '--parsable2', '--jobs', taskIds.slice(i, i + 200).join(','), `--format=${SACCT_FORMAT}`]);
+      for (const [id, r] of parseSacct(stdout)) out.set(id, r);
+    }
+    return out;
   }
 
   /** `scontrol show config` as a map (MaxArraySize, SLURM_VERSION, MinJobAge, ...). */

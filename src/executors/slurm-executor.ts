@@ -160,6 +160,8 @@ export class SlurmExecutor implements Executor {
   private readonly cancelledByUs = new Set<string>();
   /** executor ids reported `preempted` after Slurm requeued them (and we scancelled them) */
   private readonly requeued = new Map<string, MappedSlurmState>();
+  /** sacct failed once (no accounting database): not asked again */
+  private accountingOff = false;
 
   constructor(private readonly opts: SlurmExecutorOptions) {
     this.stateDir = resolve(opts.stateDir);
@@ -315,11 +317,30 @@ export class SlurmExecutor implements Executor {
         out.set(id, this.statusFromExitFile(id));
       }
     }
+    await this.attachAccounting(out);
     if (toCancel.length > 0) {
       this.opts.logger?.warn('slurm: jobs requeued by Slurm are cancelled; calibloop retries them itself', { ids: toCancel });
       await this.cli.scancel(toCancel).catch((e) => this.opts.logger?.warn('slurm: scancel of requeued jobs failed', { error: (e as Error).message }));
     }
     return out;
+  }
+
+  /** Resources of the tasks that ended, from sacct where the cluster keeps accounting; without it they stay unknown. */
+  private async attachAccounting(statuses: Map<string, ExecutorStatus>): Promise<void> {
+    const ended = [...statuses.values()].filter((s) => s.state !== 'queued' && s.state !== 'running' && parseExecutorId(s.executorJobId));
+    if (ended.length === 0 || this.accountingOff) return;
+    try {
+      const usage = await this.cli.sacct(ended.map((s) => s.executorJobId));
+      for (const s of ended) {
+        const r = usage.get(s.executorJobId);
+        if (r) s.resources = r;
+      }
+    } catch (e) {
+      const message = (e as Error).message;
+      // no accounting database or no sacct at all: stop asking until the next restart; anything else: next poll
+      if (/not installed|accounting storage is disabled|slurmdbd/i.test(message)) this.accountingOff = true;
+      this.opts.logger?.info('slurm: no job accounting for these tasks; their resources stay unknown', { error: message });
+    }
   }
 
   /**

@@ -194,6 +194,40 @@ export function registerLoopCommands(program: Command): void {
       const { data } = await api(cmd).post(`/reprocessing/${encodeURIComponent(ref)}/abort`, { reason: o.reason });
       output(cmd, data, (c) => `campaign ${c.id} of ${c.bucket} aborted; ${c.cancelledJobs} job(s) cancelled`);
     });
+  re.command('create <name>')
+    .description('special processing of a run range across buckets with a tag chain and release; runs from the blessed good-run lists (data-production manager)')
+    .requiredOption('--exp <n>', 'experiment')
+    .requiredOption('--runs <first-last>', 'run range, e.g. 100-350')
+    .requiredOption('--tags <t1,t2,...>', 'tag chain, highest priority first')
+    .requiredOption('--release <name>', 'software release, e.g. release-08-02-00')
+    .option('--good-run-tags <t1,...>', 'tags whose GoodRunList payloads select the runs (default: the tag chain)')
+    .option('--require <detectors>', 'detectors that must be good, e.g. cdc,ecl')
+    .option('--reason <text>')
+    .action(async (name: string, o, cmd: Command) => {
+      const m = /^(\d+)-(\d+)$/.exec(o.runs);
+      if (!m || !/^\d+$/.test(o.exp)) throw new CliError('--exp is a number and --runs a range such as 100-350');
+      const list = (v?: string) => (v ? String(v).split(',').map((x) => x.trim()).filter(Boolean) : undefined);
+      const body = {
+        name,
+        exp: Number(o.exp),
+        firstRun: Number(m[1]),
+        lastRun: Number(m[2]),
+        tagChain: list(o.tags),
+        release: o.release,
+        ...(o.goodRunTags ? { goodRunTags: list(o.goodRunTags) } : {}),
+        ...(o.require ? { requirements: { requireGood: list(o.require) } } : {}),
+        ...(o.reason ? { reason: o.reason } : {}),
+      };
+      const { data } = await api(cmd).post('/reprocessing', body);
+      output(cmd, data, (c) => `campaign ${c.id} (${c.name}): ${c.runs.selected} run(s) selected, ${c.runs.skipped} skipped; launch it: calibloop reprocess launch ${c.id}`);
+    });
+  re.command('recreate <campaign>')
+    .description('re-create an aborted campaign under its name (data-production manager)')
+    .option('--reason <text>')
+    .action(async (ref: string, o, cmd: Command) => {
+      const { data } = await api(cmd).post(`/reprocessing/${encodeURIComponent(ref)}/recreate`, o.reason ? { reason: o.reason } : {});
+      output(cmd, data, (c) => `campaign ${c.id} (${c.name}) re-created from ${c.recreatedFrom}: ${c.runs.selected} run(s) selected; launch it: calibloop reprocess launch ${c.id}`);
+    });
   re.command('report <campaign>')
     .description('runs done / failed / skipped with reasons, events, tag used')
     .action(async (ref: string, _o, cmd: Command) => {

@@ -37,7 +37,28 @@ function runText(r: any, completeness?: any): string {
 }
 
 export function registerRunCommands(program: Command): void {
-  const run = program.command('run').description('runs: the registry fed by the run sources');
+  const run = program.command('run').alias('runs').description('runs: the registry fed by the run sources');
+  run
+    .command('good')
+    .description("runs of a tag's blessed good-run lists (GoodRunList payloads) whose detectors pass, e.g. --require cdc,ecl")
+    .requiredOption('--tag <tag>', 'global tag holding the good-run list (a blessed final tag)')
+    .option('--require <detectors>', 'detectors that must be good (comma-separated)')
+    .option('--strict', 'ugly does not count as good')
+    .option('--complete', 'only runs whose processing is complete')
+    .option('--all', 'also list the runs that do not pass, with why')
+    .action(async (o, cmd: Command) => {
+      const params = { tag: o.tag, require: o.require, acceptUgly: o.strict ? 'false' : undefined, complete: o.complete ? 'true' : undefined, all: o.all ? 'true' : undefined };
+      const { data } = await api(cmd).get('/good-runs', { params });
+      output(cmd, data, (d: any) =>
+        [
+          `${d.good} of ${d.total} run(s) good in ${d.tag}${d.require.length ? ` (requiring ${d.require.join(', ')})` : ''}; from ${d.source.map((p: any) => `${p.name} rev ${p.revision} (${p.bucket})`).join(', ')}`,
+          table(
+            d.runs.map((r: any) => ({ run: `e${r.exp} r${r.run}`, good: r.good ? 'yes' : 'no', quality: Object.entries(r.quality).map(([k, v]) => `${k}:${v}`).join(' '), complete: r.complete ? 'yes' : 'no', why: r.reason })),
+            ['run', 'good', 'quality', 'complete', 'why'],
+          ),
+        ].join('\n'),
+      );
+    });
   run
     .command('list')
     .description('list runs')

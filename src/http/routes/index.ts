@@ -18,6 +18,7 @@ import { registerProductionRunRoutes } from './production-runs.ts';
 import { registerProductionBucketRoutes } from './production-buckets.ts';
 import { registerProductionJobRoutes } from './production-jobs.ts';
 import { registerStatusRoutes } from './status.ts';
+import { registerReportRoutes } from './reports.ts';
 // ROUTE-MODULES (keep this marker: areas add their import above and their call below)
 
 export function registerAllRoutes(tools: RouteTools, deps: Deps): void {
@@ -37,5 +38,6 @@ export function registerAllRoutes(tools: RouteTools, deps: Deps): void {
   registerProductionBucketRoutes(tools, deps);
   registerProductionJobRoutes(tools, deps);
   registerStatusRoutes(tools, deps);
+  registerReportRoutes(tools, deps);
   // ROUTE-CALLS (keep this marker)
 }

@@ -7,6 +7,9 @@ import { defineRoute, type RouteTools } from '../route.ts';
 import { campaignReport, listCampaigns, showCampaign } from '../../services/loop/campaigns.ts';
 import { launchCampaign } from '../../services/loop/launch-campaign.ts';
 import { abortCampaign } from '../../services/loop/abort-campaign.ts';
+import { CreateCampaignSchema, createRangeCampaign } from '../../services/loop/create-campaign.ts';
+import { recreateCampaign } from '../../services/loop/recreate-campaign.ts';
+import { GoodRunsQuery, goodRuns } from '../../services/loop/good-run-list.ts';
 import { listNotifications } from '../../services/loop/list-notifications.ts';
 import { campaignLifecycle } from '../../domain/reprocessing.ts';
 
@@ -80,6 +83,48 @@ export function registerLoopReprocessingRoutes(tools: RouteTools, deps: Deps): v
       response: Campaign,
     },
     async ({ params, body, actor }) => abortCampaign(deps, actor!, params.id, body),
+  );
+  defineRoute(
+    tools,
+    {
+      method: 'post',
+      path: '/reprocessing',
+      tag: 'reprocessing',
+      summary: 'Create a special-processing campaign over a run range across buckets, with a tag chain and release; runs selected from the blessed good-run lists (data-production manager)',
+      auth: ['data_production_manager'],
+      body: CreateCampaignSchema,
+      response: Campaign,
+      status: 201,
+    },
+    async ({ body, actor }) => createRangeCampaign(deps, actor!, body),
+  );
+  defineRoute(
+    tools,
+    {
+      method: 'post',
+      path: '/reprocessing/:id/recreate',
+      tag: 'reprocessing',
+      summary: 'Re-create an aborted campaign under its name: same runs, tags, release and requirements; jobs and outputs of its own (data-production manager)',
+      auth: ['data_production_manager'],
+      params: Ref,
+      body: z.strictObject({ reason: z.string().max(2000).optional() }).optional(),
+      response: Campaign,
+      status: 201,
+    },
+    async ({ params, body, actor }) => recreateCampaign(deps, actor!, params.id, body ?? {}),
+  );
+  defineRoute(
+    tools,
+    {
+      method: 'get',
+      path: '/good-runs',
+      tag: 'reprocessing',
+      summary: "Runs of a tag's blessed good-run lists (GoodRunList payloads) that pass the detector requirements",
+      auth: 'authenticated',
+      query: GoodRunsQuery,
+      response: z.object({}).passthrough(),
+    },
+    async ({ query }) => goodRuns(deps, query),
   );
   defineRoute(
     tools,

@@ -53,6 +53,26 @@ interface AttemptBase {
   exitCode: number | null;
   endReason: string | null;
   logPath: string | null;
+  wallS: number | null;
+  cpuS: number | null;
+  peakRssMb: number | null;
+  inputBytes: bigint | null;
+  outputBytes: bigint | null;
+}
+
+const big = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? null : BigInt(Math.round(n)));
+
+/** The attempt's measured use; wall time from the engine's start and end where it measured nothing itself. */
+export function attemptResources(status: ExecutorStatus, startedAt: Date | null, finishedAt: Date) {
+  const r = status.resources ?? {};
+  const wall = r.wallS ?? (startedAt ? (finishedAt.getTime() - startedAt.getTime()) / 1000 : undefined);
+  return {
+    wallS: wall === undefined || wall < 0 ? null : wall,
+    cpuS: r.cpuS ?? null,
+    peakRssMb: r.peakRssMb === undefined ? null : Math.round(r.peakRssMb),
+    inputBytes: big(r.inputBytes),
+    outputBytes: big(r.outputBytes),
+  };
 }
 
 const MESSAGE_RE = /(input error|software error|usage error):.*$/;
@@ -89,6 +109,7 @@ export async function applyOutcome(deps: Deps, job: ActiveJob, status: ExecutorS
     exitCode: status.exitCode ?? null,
     endReason: status.reason ?? null,
     logPath: job.logPath,
+    ...attemptResources(status, startedAt, finishedAt),
   };
 
   let outputProblem: string | undefined;
@@ -181,7 +202,9 @@ async function succeed(
     await tx.outputFile.createMany({
       data: outputs.map((o) => ({ jobId: job.id, bucketId: job.bucketId, step: job.step, variant: job.variant, exp: job.exp, run: job.run, path: o.path, size: o.size, sha256: o.sha256, events: o.events })),
     });
-    await tx.jobAttempt.create({ data: { ...r.attemptBase, outcome: 'succeeded', decision: 'none' } });
+    // the engine may not see the outputs (Slurm without accounting): their verified sizes are the output bytes
+    const outputBytes = r.attemptBase.outputBytes ?? outputs.reduce((s, o) => s + o.size, 0n);
+    await tx.jobAttempt.create({ data: { ...r.attemptBase, outputBytes, outcome: 'succeeded', decision: 'none' } });
     t.details = { outputs: outputs.length, eventsOut: r.eventsOut === null ? null : Number(r.eventsOut) };
     return t;
   });

@@ -1,5 +1,5 @@
 /**
- * Registers jobs in bulk: `INSERT … SELECT FROM unnest(…) ON CONFLICT ("idempotencyKey") DO NOTHING`, a few
+ * Registers jobs in bulk: `INSERT … SELECT FROM json_to_recordset(…) ON CONFLICT ("idempotencyKey") DO NOTHING`, a few
  * thousand rows per statement. Repeated ticks, restarts and two server instances planning the same work all end with
  * one row per key (sPHENIX's 1,135 duplicate submissions came from a lagging read replica answering "not yet there").
  *
@@ -11,7 +11,6 @@ import { invalid } from '../../domain/errors.ts';
 import type { NewJob } from '../../domain/new-job.ts';
 
 export const CREATE_BATCH = 5000;
-const SEP = String.fromCharCode(31);
 
 export interface CreateJobsResult {
   requested: number;
@@ -23,7 +22,6 @@ function validate(j: NewJob): void {
   if (!j.idempotencyKey || j.idempotencyKey.length > 512) throw invalid(`job key must be 1-512 characters: ${j.idempotencyKey}`);
   if (!j.step) throw invalid(`job ${j.idempotencyKey} has no step`);
   if (!Array.isArray(j.command) || j.command.length === 0) throw invalid(`job ${j.idempotencyKey} has no command`);
-  if ((j.tagChain ?? []).some((t) => t.includes(SEP))) throw invalid(`job ${j.idempotencyKey}: tag names may not contain control characters`);
 }
 
 export async function createJobs(deps: Pick<Deps, 'prisma' | 'clock' | 'logger'>, jobs: readonly NewJob[]): Promise<CreateJobsResult> {
@@ -48,36 +46,42 @@ export async function createJobs(deps: Pick<Deps, 'prisma' | 'clock' | 'logger'>
   return { requested: jobs.length, created };
 }
 
+/** One row of the batch document, in short keys (the document is the statement's only parameter). */
+function row(j: NewJob) {
+  return {
+    b: j.bucketId ?? null,
+    s: j.step,
+    v: j.variant ?? '',
+    e: j.exp ?? null,
+    r: j.run ?? null,
+    c: j.chunk ?? 0,
+    k: j.idempotencyKey,
+    p: j.priority ?? 0,
+    a: j.maxAttempts ?? 3,
+    cmd: j.command,
+    i: j.inputs ?? [],
+    o: j.outputs ?? [],
+    m: j.memoryMb ?? 1024,
+    t: j.timeLimitS ?? 3600,
+    tc: j.tagChain ?? [],
+    cp: j.campaignId ?? null,
+    cr: j.calibrationRunId ?? null,
+    nb: j.notBefore ?? null,
+  };
+}
+
+/**
+ * The batch travels as one JSON document read by `json_to_recordset`: one JSON.stringify on our side instead of
+ * eighteen array literals (a third of the client CPU), and the jsonb columns arrive already structured.
+ */
 async function insertBatch(deps: Pick<Deps, 'prisma'>, batch: NewJob[], now: Date): Promise<number> {
-  const col = <T>(f: (j: NewJob) => T) => batch.map(f);
   return deps.prisma.$executeRaw`
     INSERT INTO "Job" ("bucketId", "step", "variant", "exp", "run", "chunk", "idempotencyKey", "state", "priority",
       "maxAttempts", "command", "inputs", "outputs", "memoryMb", "timeLimitS", "tagChain", "campaignId",
       "calibrationRunId", "notBefore", "createdAt", "updatedAt")
-    SELECT u.bucket, u.step, u.variant, u.exp, u.run, u.chunk, u.key, 'created', u.priority, u.max_attempts,
-      u.command::jsonb, u.inputs::jsonb, u.outputs::jsonb, u.memory, u.time_limit,
-      CASE WHEN u.chain = '' THEN ARRAY[]::text[] ELSE string_to_array(u.chain, ${SEP}) END,
-      u.campaign, u.calibration_run, u.not_before, ${now}::timestamp(3), ${now}::timestamp(3)
-    FROM unnest(
-      ${col((j) => j.bucketId ?? null)}::int[],
-      ${col((j) => j.step)}::text[],
-      ${col((j) => j.variant ?? '')}::text[],
-      ${col((j) => j.exp ?? null)}::int[],
-      ${col((j) => j.run ?? null)}::int[],
-      ${col((j) => j.chunk ?? 0)}::int[],
-      ${col((j) => j.idempotencyKey)}::text[],
-      ${col((j) => j.priority ?? 0)}::int[],
-      ${col((j) => j.maxAttempts ?? 3)}::int[],
-      ${col((j) => JSON.stringify(j.command))}::text[],
-      ${col((j) => JSON.stringify(j.inputs ?? []))}::text[],
-      ${col((j) => JSON.stringify(j.outputs ?? []))}::text[],
-      ${col((j) => j.memoryMb ?? 1024)}::int[],
-      ${col((j) => j.timeLimitS ?? 3600)}::int[],
-      ${col((j) => (j.tagChain ?? []).join(SEP))}::text[],
-      ${col((j) => j.campaignId ?? null)}::int[],
-      ${col((j) => j.calibrationRunId ?? null)}::int[],
-      ${col((j) => j.notBefore ?? null)}::timestamp(3)[]
-    ) AS u(bucket, step, variant, exp, run, chunk, key, priority, max_attempts, command, inputs, outputs, memory,
-           time_limit, chain, campaign, calibration_run, not_before)
+    SELECT u.b, u.s, u.v, u.e, u.r, u.c, u.k, 'created', u.p, u.a, u.cmd, u.i, u.o, u.m, u.t, u.tc, u.cp, u.cr, u.nb,
+      ${now}::timestamp(3), ${now}::timestamp(3)
+    FROM json_to_recordset(${JSON.stringify(batch.map(row))}::json) AS u(b int, s text, v text, e int, r int, c int,
+      k text, p int, a int, cmd jsonb, i jsonb, o jsonb, m int, t int, tc text[], cp int, cr int, nb timestamp(3))
     ON CONFLICT ("idempotencyKey") DO NOTHING`;
 }

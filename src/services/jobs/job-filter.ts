@@ -34,6 +34,8 @@ export async function jobFilterSql(deps: Pick<Deps, 'prisma'>, f: JobFilter): Pr
   if (f.bucket) {
     const b = await findBucket(deps.prisma, f.bucket);
     parts.push(Prisma.sql`"bucketId" = ${b.id}`);
+    // a bucket is one experiment's run range: saying so lets a run range use the (exp, run, step) index
+    if ((f.runFrom !== undefined || f.runTo !== undefined) && f.exp === undefined) parts.push(Prisma.sql`exp = ${b.exp}`);
   }
   if (f.step) parts.push(Prisma.sql`step = ANY(${f.step}::text[])`);
   if (f.variant) parts.push(Prisma.sql`variant = ANY(${f.variant}::text[])`);

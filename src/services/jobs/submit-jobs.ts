@@ -29,6 +29,7 @@ interface ClaimedJob {
   attempts: number;
   command: string[];
   inputs: string[];
+  outputs: string[];
   memoryMb: number;
   timeLimitS: number;
   priority: number;
@@ -47,6 +48,8 @@ export function specFor(deps: Pick<Deps, 'config'>, j: ClaimedJob): JobSpec {
     timeLimitS: j.timeLimitS,
     logPath: join(dir, 'job.log'),
     priority: j.priority,
+    inputs: j.inputs,
+    outputs: j.outputs,
   };
 }
 
@@ -112,6 +115,7 @@ function toClaimed(rows: Array<Record<string, unknown>>): ClaimedJob[] {
     attempts: Number(r.attempts),
     command: r.command as string[],
     inputs: (r.inputs as string[]) ?? [],
+    outputs: (r.outputs as string[]) ?? [],
     memoryMb: Number(r.memoryMb),
     timeLimitS: Number(r.timeLimitS),
     priority: Number(r.priority),

@@ -28,8 +28,8 @@ export async function abortCampaign(deps: Deps, actor: Actor, ref: string, input
       data: { state: 'aborted', stateChangedAt: now, finishedAt: now, endedBy: actor.user, endReason: reason },
     });
     if (r.count === 0) throw conflict(`campaign ${c.id} changed meanwhile`);
-    const bucket = await tx.bucket.findUniqueOrThrow({ where: { id: c.bucketId } });
-    if (bucket.stage === 'reprocessing') {
+    const bucket = c.bucketId === null ? null : await tx.bucket.findUniqueOrThrow({ where: { id: c.bucketId } });
+    if (bucket && bucket.stage === 'reprocessing') {
       const data = { failure: `reprocessing campaign ${c.id} aborted by ${actor.user}: ${reason}`, failedFrom: 'reprocessing' };
       await transitionBucket(deps, bucket, 'failed', actor, { reason: `reprocessing campaign ${c.id} aborted: ${reason}`, tx, required: true, data });
     }
@@ -37,8 +37,8 @@ export async function abortCampaign(deps: Deps, actor: Actor, ref: string, input
       action: 'campaign.abort',
       targetType: 'campaign',
       targetId: c.id,
-      summary: `reprocessing campaign ${c.id} of ${bucket.name} aborted: ${reason}`,
-      details: { bucket: bucket.name, from: c.state, reason },
+      summary: `reprocessing campaign ${c.id} (${c.name}) aborted: ${reason}`,
+      details: { bucket: bucket?.name ?? null, name: c.name, from: c.state, reason },
       at: now,
     });
   });

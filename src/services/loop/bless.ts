@@ -1,25 +1,27 @@
 /**
- * The calibration manager blesses a bucket's final tag: the tag becomes PUBLISHED (immutable, used for physics) and a
- * reprocessing campaign is created for the bucket — the good runs by quality flags and the campaign's detector
- * requirements (every skipped run with its reason), with the blessed tag. Refused while the fix window is open,
+ * The calibration manager blesses a bucket's final tag: the tag gains the bucket's good-run list as a payload
+ * (src/domain/good-run-list.ts), becomes PUBLISHED (immutable, used for physics) and a reprocessing campaign is
+ * created for the bucket — the good runs of that list by the campaign's detector requirements (every skipped run with
+ * its reason), with the blessed tag. Refused while the fix window is open,
  * before the final tag is assembled, and when the bucket was already blessed. Launches the campaign itself where
  * `config/reprocessing.yaml` says `auto_launch: true`.
  */
 import type { Deps } from '../../deps.ts';
 import { DomainError, conflict, ruleViolation } from '../../domain/errors.ts';
 import { isAcceptingFixes } from '../../domain/fix-window.ts';
-import { selectRuns, type RunRequirements } from '../../domain/reprocessing.ts';
+import type { RunRequirements } from '../../domain/reprocessing.ts';
 import { SYSTEM_ACTOR, type Actor } from '../../domain/roles.ts';
 import { resolveTagChain } from '../../config/globaltags-schema.ts';
-import { recordAudit } from '../audit/record-audit.ts';
 import { findBucket, loopData } from '../buckets/bucket-data.ts';
 import { transitionBucket } from '../buckets/transition-bucket.ts';
 import { loopConfig } from './loop-config.ts';
 import { enqueueNotification } from './notify.ts';
 import { conditionsPort } from '../conditions/store-conditions.ts';
 import { launchCampaign } from './launch-campaign.ts';
-import { campaignView } from './campaigns.ts';
+import { campaignPlan, campaignView } from './campaigns.ts';
 import { inTransaction } from '../../db/transaction.ts';
+import { insertCampaign, selectionFor, type NewCampaign } from './create-campaign.ts';
+import { attachGoodRunList, buildGoodRunList } from './good-run-list.ts';
 
 const ALREADY_BLESSED = ['blessed', 'reprocessing', 'done'];
 
@@ -53,39 +55,26 @@ export async function blessBucket(
   if (!finalTag) throw new DomainError('RULE_VIOLATION', `bucket ${bucket.name} has no final tag recorded`);
   const requirements: RunRequirements = { ...cfg.reprocessing.requirements, ...(input.requirements ?? {}) };
 
+  // the good-run list becomes conditions data in the final tag before it is published; the campaign then selects its
+  // runs from the list as read back from the tag, so what was blessed is what is reprocessed
+  await attachGoodRunList(deps, actor, bucket, finalTag, await buildGoodRunList(deps, bucket, { tag: finalTag, actor, at: now }));
   await conditionsPort(deps).publishTag({ tag: finalTag, actor, reason: `blessed final tag of ${bucket.name}${input.comment ? `: ${input.comment}` : ''}` });
 
-  const runs = await deps.prisma.run.findMany({ where: { bucketId: bucket.id }, include: { files: { select: { status: true } } }, orderBy: [{ exp: 'asc' }, { run: 'asc' }] });
-  const plan = selectRuns(
-    runs.map((r) => ({ exp: r.exp, run: r.run, type: r.type, quality: (r.quality ?? {}) as Record<string, string>, files: r.files, flag: r.flag })),
-    requirements,
-  );
   const tagChain = resolveTagChain(cfg.globalTags, 'reprocessing', bucket.name);
+  const spec: NewCampaign = { name: `${bucket.name}_reprocessing`, kind: 'bucket', bucketId: bucket.id, exp: bucket.exp, firstRun: bucket.firstRun, lastRun: bucket.lastRun ?? bucket.firstRun, tagName: finalTag, tagChain, release: null, requirements, goodRunTags: [finalTag] };
+  const selection = await selectionFor(deps, spec);
   const campaign = await inTransaction(deps, async (tx) => {
     const fresh = await tx.bucket.findUniqueOrThrow({ where: { id: bucket.id } });
-    const c = await tx.reprocessingCampaign.create({
-      data: {
-        bucketId: bucket.id,
-        tagName: finalTag,
-        tagChain,
-        state: 'created',
-        stateChangedAt: now,
-        requirements: JSON.parse(JSON.stringify(requirements)),
-        runPlan: JSON.parse(JSON.stringify(plan)),
-        createdAt: now,
-        createdBy: actor.user,
-      },
-    });
+    const c = await insertCampaign(
+      deps,
+      actor,
+      spec,
+      { action: 'campaign.create', summary: (selected, skipped) => `reprocessing campaign for ${bucket.name} with ${finalTag}: ${selected} run(s) selected, ${skipped} skipped` },
+      { tx, selection },
+    );
     await transitionBucket(deps, fresh, 'blessed', actor, { reason: `final tag ${finalTag} blessed${input.comment ? `: ${input.comment}` : ''}`, tx, required: true, progress: { area: 'loop', values: { blessedAt: now.toISOString(), blessedBy: actor.user, campaignId: c.id } } });
+    const plan = campaignPlan(c);
     const selected = plan.filter((p) => p.selected).length;
-    await recordAudit(tx, actor, {
-      action: 'campaign.create',
-      targetType: 'campaign',
-      targetId: c.id,
-      summary: `reprocessing campaign ${c.id} for ${bucket.name} with ${finalTag}: ${selected} run(s) selected, ${plan.length - selected} skipped`,
-      details: { bucket: bucket.name, tag: finalTag, requirements, plan },
-      at: now,
-    });
     await enqueueNotification(tx, {
       key: `blessed:${bucket.name}`,
       kind: 'blessed',

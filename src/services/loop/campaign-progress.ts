@@ -20,15 +20,16 @@ import { inTransaction } from '../../db/transaction.ts';
 export async function planCampaignJobs(deps: Deps, campaignId: number): Promise<boolean> {
   const c = await findCampaign(deps, campaignId);
   if (c.state !== 'launched') return false;
-  const bucket = await deps.prisma.bucket.findUniqueOrThrow({ where: { id: c.bucketId } });
   const runs = campaignPlan(c).filter((p) => p.selected).map((p) => ({ exp: p.exp, run: p.run }));
-  const created = await createPhaseJobs(deps, {
-    phase: 'reprocessing',
-    bucket,
-    runs,
-    tagChain: c.tagChain,
-    campaignId: c.id,
-  });
+  // the runs of a range campaign may lie in several buckets: jobs are planned bucket by bucket
+  const located = await deps.prisma.run.findMany({ where: { OR: runs.map((r) => ({ exp: r.exp, run: r.run })), bucketId: { not: null } }, select: { exp: true, run: true, bucketId: true } });
+  const byBucket = new Map<number, { exp: number; run: number }[]>();
+  for (const r of located) byBucket.set(r.bucketId!, [...(byBucket.get(r.bucketId!) ?? []), { exp: r.exp, run: r.run }]);
+  const created = { total: 0 };
+  for (const b of await deps.prisma.bucket.findMany({ where: { id: { in: [...byBucket.keys()] } }, orderBy: { id: 'asc' } })) {
+    const r = await createPhaseJobs(deps, { phase: 'reprocessing', bucket: b, runs: byBucket.get(b.id)!, tagChain: c.tagChain, campaign: { id: c.id, release: c.release } });
+    created.total += r.total;
+  }
   const now = deps.clock.now();
   return inTransaction(deps, async (tx) => {
     campaignLifecycle.assert(c.state, 'running');
@@ -38,11 +39,11 @@ export async function planCampaignJobs(deps: Deps, campaignId: number): Promise<
       action: 'campaign.running',
       targetType: 'campaign',
       targetId: c.id,
-      summary: `reprocessing campaign ${c.id} of ${bucket.name}: ${created.total} job(s) for ${runs.length} run(s)`,
-      details: { jobs: created.total, runs: runs.length },
+      summary: `reprocessing campaign ${c.id} (${c.name}): ${created.total} job(s) for ${runs.length} run(s) in ${byBucket.size} bucket(s)`,
+      details: { jobs: created.total, runs: runs.length, buckets: byBucket.size, runsInNoBucket: runs.length - located.length },
       at: now,
     });
-    deps.logger.info('campaign running', { campaign: c.id, bucket: bucket.name, jobs: created.total, runs: runs.length });
+    deps.logger.info('campaign running', { campaign: c.id, name: c.name, jobs: created.total, runs: runs.length });
     return true;
   });
 }
@@ -66,7 +67,7 @@ export async function trackCampaigns(deps: Deps): Promise<TrackResult> {
         continue;
       }
       const { progress } = await campaignProgress(deps, c);
-      const bucket = await deps.prisma.bucket.findUniqueOrThrow({ where: { id: c.bucketId } });
+      const bucket = c.bucketId === null ? { id: null, name: c.name } : await deps.prisma.bucket.findUniqueOrThrow({ where: { id: c.bucketId } });
       const now = deps.clock.now();
       if (c.warnedAt === null && isFailingBeyond(progress, settings.warnFailedFraction)) {
         const warned = await inTransaction(deps, async (tx) => {
@@ -100,9 +101,9 @@ export async function trackCampaigns(deps: Deps): Promise<TrackResult> {
           },
         });
         if (r.count === 0) return false;
-        const fresh = await tx.bucket.findUniqueOrThrow({ where: { id: bucket.id } });
+        const fresh = bucket.id === null ? null : await tx.bucket.findUniqueOrThrow({ where: { id: bucket.id } });
         const summary = `${progress.runs.done} run(s) done, ${progress.runs.failed} failed, ${progress.runs.skipped} skipped; ${progress.events.out} events`;
-        if (fresh.stage === 'reprocessing') {
+        if (fresh && fresh.stage === 'reprocessing') {
           if (next === 'finished') {
             await transitionBucket(deps, fresh, 'done', SYSTEM_ACTOR, { reason: `reprocessing campaign ${c.id} finished: ${summary}`, tx, required: true });
           } else {

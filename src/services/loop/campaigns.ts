@@ -21,12 +21,18 @@ export async function campaignProgress(deps: Deps, c: CampaignRow) {
 }
 
 export async function campaignView(deps: Deps, c: CampaignRow) {
-  const bucket = await deps.prisma.bucket.findUnique({ where: { id: c.bucketId }, select: { name: true, stage: true } });
+  const bucket = c.bucketId === null ? null : await deps.prisma.bucket.findUnique({ where: { id: c.bucketId }, select: { name: true, stage: true } });
   const { progress } = await campaignProgress(deps, c);
   return {
     id: c.id,
-    bucket: bucket?.name ?? String(c.bucketId),
+    name: c.name,
+    kind: c.kind,
+    bucket: bucket?.name ?? (c.bucketId === null ? null : String(c.bucketId)),
     bucketStage: bucket?.stage ?? null,
+    runRange: c.exp === null ? null : { exp: c.exp, firstRun: c.firstRun, lastRun: c.lastRun },
+    release: c.release,
+    runSource: c.runSource,
+    recreatedFrom: c.recreatedFrom,
     state: c.state,
     tag: c.tagName,
     tagChain: c.tagChain,
@@ -48,9 +54,15 @@ export async function findCampaign(deps: Deps, ref: string | number): Promise<Ca
   const s = String(ref);
   let c: CampaignRow | null = null;
   if (/^\d+$/.test(s)) c = await deps.prisma.reprocessingCampaign.findUnique({ where: { id: Number(s) } });
+  // by name: the live campaign of that name, else the latest (aborted) one; by bucket name: the bucket's latest
+  if (!c) {
+    c =
+      (await deps.prisma.reprocessingCampaign.findFirst({ where: { name: s, state: { not: 'aborted' } } })) ??
+      (await deps.prisma.reprocessingCampaign.findFirst({ where: { name: s }, orderBy: { id: 'desc' } }));
+  }
   if (!c) {
     const bucket = await deps.prisma.bucket.findUnique({ where: { name: s } });
-    if (bucket) c = await deps.prisma.reprocessingCampaign.findUnique({ where: { bucketId: bucket.id } });
+    if (bucket) c = await deps.prisma.reprocessingCampaign.findFirst({ where: { bucketId: bucket.id, kind: 'bucket' }, orderBy: { id: 'desc' } });
   }
   if (!c) throw notFound(`reprocessing campaign ${s}`);
   return c;

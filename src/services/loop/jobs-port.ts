@@ -29,17 +29,26 @@ export interface PhaseJobsInput {
   bucket: { id: number; name: string; exp: number };
   runs: { exp: number; run: number }[];
   tagChain: string[];
-  campaignId?: number;
+  /** reprocessing: the campaign the jobs belong to (its id keeps its keys and outputs apart from other campaigns') */
+  campaign?: { id: number; release: string | null };
+}
+
+/** Where a campaign's jobs and outputs live: two campaigns over the same runs never share a key or an output path. */
+export function campaignScope(campaignId: number): string {
+  return `campaign_${campaignId}`;
 }
 
 export async function createPhaseJobs(deps: Deps, input: PhaseJobsInput): Promise<{ total: number; created: number; localdb: string; waiting: number }> {
   const step = phaseStep(deps, input.phase);
   const { dir: localdb } = await conditionsPort(deps).exportLocalDb({ chain: input.tagChain, dir: join(deps.config.home, 'localdb', input.tagChain.join('+')), reuse: true });
   if (input.runs.length === 0) return { total: 0, created: 0, localdb, waiting: 0 };
-  const units = await loadBucketUnits(deps, input.bucket, [step], { runs: input.runs.map((r) => r.run) });
+  const scope = input.campaign ? campaignScope(input.campaign.id) : undefined;
+  // a campaign's units have keys of their own, so its jobs are new jobs even where an earlier campaign ran the runs
+  const units = await loadBucketUnits(deps, input.bucket, [step], { runs: input.runs.map((r) => r.run), ...(scope ? { keyPrefix: `${scope}/` } : {}) });
   const ctx = {
     bucketId: input.bucket.id,
-    bucketName: input.bucket.name,
+    // outputs: <data>/<bucket>/campaign_<id>/... for a campaign's jobs
+    bucketName: scope ? `${input.bucket.name}/${scope}` : input.bucket.name,
     dataDir: deps.production.dataDir,
     jobsRoot: deps.config.workDir,
     node: process.execPath,
@@ -48,7 +57,9 @@ export async function createPhaseJobs(deps: Deps, input: PhaseJobsInput): Promis
     tagChain: () => input.tagChain,
   };
   const all = units.flatMap((ru) => ru.units);
-  const jobs = all.filter((u) => u.status === 'to_plan').map((u) => ({ ...jobForUnit(step, u, ctx), campaignId: input.campaignId ?? null }));
+  const jobs = all
+    .filter((u) => u.status === 'to_plan')
+    .map((u) => ({ ...jobForUnit(step, u, ctx), campaignId: input.campaign?.id ?? null, ...(input.campaign?.release ? { variant: input.campaign.release } : {}) }));
   const { created } = jobs.length ? await createJobs(deps, jobs) : { created: 0 };
   return {
     total: all.filter((u) => u.status === 'to_plan' || u.status === 'planned').length,

@@ -23,20 +23,22 @@ export async function launchCampaign(deps: Deps, actor: Actor, ref: string | num
   campaignLifecycle.assert(c.state, 'launched');
   const now = deps.clock.now();
   await inTransaction(deps, async (tx) => {
-    const bucket = await tx.bucket.findUniqueOrThrow({ where: { id: c.bucketId } });
-    if (bucket.stage !== 'blessed') throw ruleViolation(`bucket ${bucket.name} is ${bucket.stage}, not blessed`);
+    // a bucket's final reprocessing moves the bucket (blessed, or failed by an aborted earlier campaign); a campaign
+    // over a run range leaves the buckets of its runs alone
+    const bucket = c.bucketId === null ? null : await tx.bucket.findUniqueOrThrow({ where: { id: c.bucketId } });
+    if (bucket && bucket.stage !== 'blessed' && bucket.stage !== 'failed') throw ruleViolation(`bucket ${bucket.name} is ${bucket.stage}, not blessed`);
     const r = await tx.reprocessingCampaign.updateMany({
       where: { id: c.id, state: 'created' },
       data: { state: 'launched', stateChangedAt: now, launchedAt: now, launchedBy: actor.user },
     });
     if (r.count === 0) throw conflict(`campaign ${c.id} was launched or aborted meanwhile`);
-    await transitionBucket(deps, bucket, 'reprocessing', actor, { reason: `reprocessing campaign ${c.id} launched with ${c.tagName}`, tx, required: true });
+    if (bucket) await transitionBucket(deps, bucket, 'reprocessing', actor, { reason: `reprocessing campaign ${c.id} launched with ${c.tagName}`, tx, required: true });
     await recordAudit(tx, actor, {
       action: 'campaign.launch',
       targetType: 'campaign',
       targetId: c.id,
-      summary: `reprocessing campaign ${c.id} of ${bucket.name} launched with ${c.tagName}`,
-      details: { bucket: bucket.name, tag: c.tagName },
+      summary: `reprocessing campaign ${c.id} (${c.name}) launched with ${c.tagChain.join(' > ')}${c.release ? ` and release ${c.release}` : ''}`,
+      details: { bucket: bucket?.name ?? null, name: c.name, tagChain: c.tagChain, release: c.release },
       at: now,
     });
   });

@@ -21,7 +21,7 @@ export async function loadBucketUnits(
   deps: Deps,
   bucket: { id: number; exp: number },
   steps: readonly StepConfig[],
-  opts: { runs?: readonly number[] } = {},
+  opts: { runs?: readonly number[]; keyPrefix?: string } = {},
 ): Promise<RunUnits[]> {
   const { prisma, production, clock } = deps;
   const runs = await prisma.run.findMany({
@@ -70,6 +70,7 @@ export async function loadBucketUnits(
       skims: production.skims,
       jobs: jobsByRun.get(r.run) ?? new Map(),
       outputs,
+      ...(opts.keyPrefix ? { keyPrefix: opts.keyPrefix } : {}),
     });
     return { run, units };
   });

@@ -22,7 +22,7 @@ export function claimDueJobs(prisma: Db, a: { n: number; now: Date; executor: st
       "exitCode" = NULL, "endReason" = NULL, "updatedAt" = ${a.now}::timestamp(3)
     FROM c
     WHERE j.id = c.id AND ${mayMoveTo('submitted', { among: ['created'], alias: 'j' })}
-    RETURNING j.id, j.step, j."idempotencyKey" AS key, j.attempts, j.command, j.inputs, j."memoryMb", j."timeLimitS", j.priority`;
+    RETURNING j.id, j.step, j."idempotencyKey" AS key, j.attempts, j.command, j.inputs, j.outputs, j."memoryMb", j."timeLimitS", j.priority`;
 }
 
 /** Submitted jobs without an executor id older than `cutoff` (a crash between claim and record): take them again. */
@@ -35,7 +35,7 @@ export function reclaimInterruptedSubmissions(prisma: Db, a: { cutoff: Date; now
     UPDATE "Job" j SET "submittedAt" = ${a.now}::timestamp(3), "updatedAt" = ${a.now}::timestamp(3)
     FROM c
     WHERE j.id = c.id AND j.state = 'submitted' AND j."executorJobId" IS NULL
-    RETURNING j.id, j.step, j."idempotencyKey" AS key, j.attempts, j.command, j.inputs, j."memoryMb", j."timeLimitS", j.priority`;
+    RETURNING j.id, j.step, j."idempotencyKey" AS key, j.attempts, j.command, j.inputs, j.outputs, j."memoryMb", j."timeLimitS", j.priority`;
 }
 
 /** The executor refused a batch: undo the claims (→ created, the attempt not counted), due again at `notBefore`. */
