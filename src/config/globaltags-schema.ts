@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { DomainError } from '../domain/errors.ts';
+import { isValidName, NAME_MAX } from '../domain/names.ts';
 
 export const CHAIN_NAMES = ['cdst', 'calibration', 'prompt', 'reprocessing'] as const;
 export type ChainName = (typeof CHAIN_NAMES)[number];
@@ -19,9 +20,8 @@ export type ChainReference = (typeof CHAIN_REFERENCES)[number];
 export const FINAL_TAG_ASSEMBLIES = ['fixes_over_snapshot'] as const;
 export type FinalTagAssembly = (typeof FINAL_TAG_ASSEMBLIES)[number];
 
-/** Characters Belle II allows in global tag names. */
-const TAG_NAME_RE = /^[A-Za-z0-9_.-]+$/;
-export const TAG_NAME_MAX = 128;
+/** Global tag names follow the one name grammar (src/domain/names.ts). */
+export const TAG_NAME_MAX = NAME_MAX;
 /** Used to check that a pattern yields a valid tag name. */
 const SAMPLE_BUCKET = 'e0012_b0001';
 
@@ -31,7 +31,7 @@ function placeholdersIn(s: string): string[] {
 }
 
 export function isValidTagName(name: string): boolean {
-  return name.length > 0 && name.length <= TAG_NAME_MAX && TAG_NAME_RE.test(name);
+  return isValidName(name, TAG_NAME_MAX);
 }
 
 const tagName = z

@@ -6,6 +6,7 @@
 import { formatIov, validateIov, type Iov } from './iov.ts';
 import { invalid } from './errors.ts';
 import { mergeByPriority } from './tag-merge.ts';
+import { isValidName, NAME_RE, NAME_RULE } from './names.ts';
 
 export const DATABASE_FILE = 'database.txt';
 
@@ -17,7 +18,7 @@ export interface LocalDbLine extends Iov {
 }
 
 /** Payload names basf2 accepts in a file name (and we accept as payload names). */
-export const PAYLOAD_NAME_RE = /^[A-Za-z0-9_.-]+$/;
+export const PAYLOAD_NAME_RE = NAME_RE;
 
 export function payloadFileName(name: string, revision: number): string {
   return `dbstore_${name}_rev_${revision}.root`;
@@ -53,7 +54,7 @@ export function parseDatabaseTxt(text: string, file = DATABASE_FILE): LocalDbLin
       finalRun: Number(m[6]),
       line: k + 1,
     };
-    const bad = [...validateIov(entry), ...(PAYLOAD_NAME_RE.test(entry.name) ? [] : [`payload name "${entry.name}" has characters other than letters, digits, _ . -`])];
+    const bad = [...validateIov(entry), ...(isValidName(entry.name) ? [] : [`payload name "${entry.name}": ${NAME_RULE}`])];
     if (entry.revision < 1) bad.push('revision must be 1 or more');
     for (const message of bad) problems.push({ path: `${file}:${k + 1}`, message });
     if (bad.length === 0) out.push(entry);

@@ -20,8 +20,11 @@ export type Detector = (typeof DETECTORS)[number];
 export interface Actor {
   user: string;
   role: Role;
-  /** only meaningful for detector_expert */
+  /** only meaningful for detector_expert; the token's scope, fixed when it was issued */
   detectors: string[];
+  /** the token the request presented (absent for the server's own work) */
+  tokenId?: number;
+  expiresAt?: string | null;
 }
 
 /** The identity under which the server's own scheduled work acts (audit trail says "system"). */

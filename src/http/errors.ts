@@ -35,27 +35,44 @@ function prismaCode(e: unknown): ErrorCode | undefined {
   return undefined;
 }
 
+/**
+ * The HTTP status an error from a library carries (body-parser, Express's URI decoding, send): body-parser sets
+ * `status`/`statusCode` and `expose`; only 4xx are the client's fault, anything else stays a 500.
+ */
+function carriedStatus(e: unknown): number | undefined {
+  const s = (e as { status?: unknown; statusCode?: unknown } | null)?.status ?? (e as { statusCode?: unknown } | null)?.statusCode;
+  return typeof s === 'number' && Number.isInteger(s) && s >= 400 && s < 500 ? s : undefined;
+}
+
+/** Code and message of a library 4xx in our shape. */
+function libraryRefusal(err: unknown, status: number): { code: string; message: string; details?: unknown } {
+  const type = (err as { type?: string }).type;
+  const message = String((err as Error).message ?? 'bad request');
+  if (type === 'entity.parse.failed') return { code: 'INVALID_INPUT', message: 'malformed JSON body', details: [{ path: 'body', message }] };
+  if (type === 'entity.too.large') return { code: 'PAYLOAD_TOO_LARGE', message: `request body too large (limit ${(err as { limit?: number }).limit ?? '?'} bytes)` };
+  if (err instanceof URIError) return { code: 'INVALID_INPUT', message: 'malformed percent-encoding in the URL', details: [{ path: 'params', message }] };
+  if (status === 413) return { code: 'PAYLOAD_TOO_LARGE', message };
+  if (status === 415) return { code: 'UNSUPPORTED_MEDIA_TYPE', message };
+  return { code: 'INVALID_INPUT', message };
+}
+
 export function errorMiddleware(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const requestId = res.locals.requestId as string | undefined;
     let status = 500;
     let body: ErrorBody;
-    const bodyParserType = (err as { type?: string }).type;
+    const libraryStatus = carriedStatus(err);
     if (err instanceof DomainError) {
       status = STATUS_BY_CODE[err.code];
       body = { error: { code: err.code, message: err.message, details: err.details, requestId } };
     } else if (err instanceof ZodError) {
       status = 400;
       body = { error: { code: 'INVALID_INPUT', message: 'invalid input', details: zodIssues(err), requestId } };
-    } else if (bodyParserType === 'entity.parse.failed') {
-      status = 400;
-      body = { error: { code: 'INVALID_INPUT', message: 'malformed JSON body', details: [{ path: 'body', message: String((err as Error).message) }], requestId } };
-    } else if (bodyParserType === 'entity.too.large') {
-      status = 413;
-      body = { error: { code: 'PAYLOAD_TOO_LARGE', message: 'request body too large', requestId } };
-    } else if (bodyParserType?.startsWith('encoding.') || bodyParserType === 'charset.unsupported') {
-      status = 415;
-      body = { error: { code: 'INVALID_INPUT', message: String((err as Error).message), requestId } };
+    } else if (libraryStatus !== undefined || err instanceof URIError) {
+      // one path for every client error a library raises: bad JSON, bad Content-Encoding or charset (415 from
+      // body-parser), a body over the limit (413), bad percent-encoding in the path (URIError, 400)
+      status = libraryStatus ?? 400;
+      body = { error: { ...libraryRefusal(err, status), requestId } };
     } else if (prismaCode(err)) {
       const code = prismaCode(err)!;
       status = STATUS_BY_CODE[code];
@@ -65,6 +82,7 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
       logger.error('unhandled error', { requestId, method: req.method, path: req.path, error: e.message, stack: e.stack });
       body = { error: { code: 'INTERNAL', message: 'internal error; see the server log', requestId } };
     }
+    res.locals.refusal = status < 500 ? { status, code: body.error.code, message: body.error.message } : undefined;
     if (status < 500) logger.http?.('request refused', { requestId, status, code: body.error.code, path: req.path });
     if (res.headersSent) return;
     res.status(status).json(body);

@@ -8,6 +8,7 @@ import { z, type ZodType } from 'zod';
 import { DomainError } from '../domain/errors.ts';
 import type { Actor, Role } from '../domain/roles.ts';
 import { zodIssues } from './errors.ts';
+import { controlCharacterIssues } from '../domain/strict-input.ts';
 
 export type Auth = 'public' | 'authenticated' | readonly Role[];
 
@@ -47,6 +48,9 @@ export interface RouteTools {
 }
 
 function parse<T extends ZodType>(schema: T | undefined, value: unknown, where: string): z.infer<T> {
+  // no control characters anywhere a request carries text (src/domain/strict-input.ts); newlines only in bodies
+  const unsafe = controlCharacterIssues(value, where, where !== 'body');
+  if (unsafe.length) throw new DomainError('INVALID_INPUT', `invalid ${where}`, unsafe);
   if (!schema) return value as z.infer<T>;
   const r = schema.safeParse(value ?? {});
   if (!r.success) throw new DomainError('INVALID_INPUT', `invalid ${where}`, zodIssues(r.error, [where]));

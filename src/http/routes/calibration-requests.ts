@@ -1,5 +1,6 @@
 /** Algorithm requests: detector experts submit for their detectors, the calibration manager decides. */
 import { z } from 'zod';
+import { MAX_ID, textInt } from '../../domain/strict-input.ts';
 import type { Deps } from '../../deps.ts';
 import { defineRoute, type RouteTools } from '../route.ts';
 import { SubmitRequestSchema, submitRequest } from '../../services/requests/submit-request.ts';
@@ -8,7 +9,7 @@ import { rejectRequest } from '../../services/requests/reject-request.ts';
 import { ListRequestsQuerySchema, listRequests, showRequest } from '../../services/requests/list-requests.ts';
 import { RequestViewSchema } from '../../services/requests/request-view.ts';
 
-const IdParams = z.object({ id: z.coerce.number().int().positive() });
+const IdParams = z.object({ id: textInt(1, MAX_ID) });
 
 export function registerCalibrationRequestRoutes(tools: RouteTools, deps: Deps): void {
   defineRoute(

@@ -1,5 +1,6 @@
 /** The calibrations of buckets: lists, one bucket's status, and planning a produced bucket by hand. */
 import { z } from 'zod';
+import { BucketNameSchema } from '../../services/conditions/support/schemas.ts';
 import type { Deps } from '../../deps.ts';
 import { defineRoute, type RouteTools } from '../route.ts';
 import { ListCalibrationsQuerySchema, bucketCalibrationStatus, listCalibrationRuns } from '../../services/calibration/calibration-status.ts';
@@ -8,7 +9,7 @@ import { finaliseBucket } from '../../services/calibration/finalise-bucket-calib
 import { advanceCalibrations } from '../../services/calibration/advance-calibrations.ts';
 import { findBucket } from '../../services/buckets/bucket-data.ts';
 
-const BucketParams = z.object({ bucket: z.string().min(1) });
+const BucketParams = z.object({ bucket: BucketNameSchema });
 
 export function registerCalibrationRunRoutes(tools: RouteTools, deps: Deps): void {
   defineRoute(

@@ -4,10 +4,9 @@ import type { Response } from 'express';
 import type { Role } from '../../domain/roles.ts';
 import type { EncodedBody } from '../../services/conditions/support/resolution-cache.ts';
 
-/** Who may change tags: tag states, running update, snapshot, merge (roles in src/domain/roles.ts). */
+/** Every conditions mutation: tags, states, IoVs, payloads, running update, snapshot, merge. Admin only manages users
+ * and tokens (docs/deploy.md); an admin who must edit conditions gives themself a calibration_manager token. */
 export const MANAGER: readonly Role[] = ['calibration_manager'];
-/** IoV and payload mutations, tag creation and metadata. */
-export const MANAGER_OR_ADMIN: readonly Role[] = ['calibration_manager', 'admin'];
 
 /** True when one of the If-None-Match entities matches one of ours (weak comparison, as RFC 9110 asks for GET). */
 export function notModified(req: Pick<IncomingMessage, 'headers'>, etags: readonly string[]): boolean {

@@ -1,5 +1,6 @@
 /** IoV endpoints of a tag: list (now or as of a time), add, bulk add, modify, delete, and local-database import. */
 import { z } from 'zod';
+import { MAX_ID, textInt } from '../../domain/strict-input.ts';
 import type { Deps } from '../../deps.ts';
 import { defineRoute, type RouteTools } from '../route.ts';
 import { IovSchema, IovViewSchema, ReasonSchema, TagNameSchema, TagTypeSchema, PayloadNameSchema } from '../../services/conditions/support/schemas.ts';
@@ -8,10 +9,10 @@ import { addIov, addIovs, IovEntrySchema } from '../../services/conditions/add-i
 import { modifyIov } from '../../services/conditions/modify-iov.ts';
 import { deleteIov } from '../../services/conditions/delete-iov.ts';
 import { importLocalDbEntries } from '../../services/conditions/import-localdb.ts';
-import { MANAGER_OR_ADMIN } from './conditions-common.ts';
+import { MANAGER } from './conditions-common.ts';
 
 const TagParams = z.object({ name: TagNameSchema });
-const IovParams = z.object({ name: TagNameSchema, id: z.coerce.number().int().positive() });
+const IovParams = z.object({ name: TagNameSchema, id: textInt(1, MAX_ID) });
 
 export function registerConditionsIovRoutes(tools: RouteTools, deps: Deps): void {
   defineRoute(
@@ -35,7 +36,7 @@ export function registerConditionsIovRoutes(tools: RouteTools, deps: Deps): void
       path: '/tags/:name/iovs',
       tag: 'conditions',
       summary: 'Add one IoV to an OPEN tag (overlaps of one payload name are refused unless allowOverlap)',
-      auth: MANAGER_OR_ADMIN,
+      auth: MANAGER,
       params: TagParams,
       body: IovEntrySchema.extend({ allowOverlap: z.boolean().default(false), reason: ReasonSchema }),
       status: 201,
@@ -51,7 +52,7 @@ export function registerConditionsIovRoutes(tools: RouteTools, deps: Deps): void
       path: '/tags/:name/iovs/bulk',
       tag: 'conditions',
       summary: 'Add many IoVs to an OPEN tag in one transaction (all or nothing)',
-      auth: MANAGER_OR_ADMIN,
+      auth: MANAGER,
       params: TagParams,
       body: z.object({ entries: z.array(IovEntrySchema).min(1).max(200_000), allowOverlap: z.boolean().default(false), reason: ReasonSchema }),
       status: 201,
@@ -66,7 +67,7 @@ export function registerConditionsIovRoutes(tools: RouteTools, deps: Deps): void
       path: '/tags/:name/iovs/:id',
       tag: 'conditions',
       summary: 'Change the interval of an IoV of an OPEN tag (the old row is kept for as-of reads; the answer has the new id)',
-      auth: MANAGER_OR_ADMIN,
+      auth: MANAGER,
       params: IovParams,
       body: z.object({ iov: IovSchema, allowOverlap: z.boolean().default(false), reason: ReasonSchema }),
       response: IovViewSchema.extend({ replaces: z.number() }),
@@ -81,7 +82,7 @@ export function registerConditionsIovRoutes(tools: RouteTools, deps: Deps): void
       path: '/tags/:name/iovs/:id',
       tag: 'conditions',
       summary: 'Remove an IoV from an OPEN tag (kept in the history and for as-of reads)',
-      auth: MANAGER_OR_ADMIN,
+      auth: MANAGER,
       params: IovParams,
       query: z.object({ reason: z.string().max(2000).default('') }),
       response: IovViewSchema,
@@ -96,7 +97,7 @@ export function registerConditionsIovRoutes(tools: RouteTools, deps: Deps): void
       path: '/tags/:name/import',
       tag: 'conditions',
       summary: 'Import the lines of a basf2 database.txt (payloads uploaded first; later lines win) into an OPEN tag',
-      auth: MANAGER_OR_ADMIN,
+      auth: MANAGER,
       params: TagParams,
       body: z.object({
         lines: z.array(z.object({ name: PayloadNameSchema, revision: z.number().int().min(1), iov: IovSchema })).min(1).max(200_000),

@@ -6,6 +6,7 @@ import type { Request, Response } from 'express';
 import type { Readable } from 'node:stream';
 import busboy from 'busboy';
 import { z } from 'zod';
+import { MAX_ID, textInt } from '../../domain/strict-input.ts';
 import type { Deps } from '../../deps.ts';
 import { DomainError } from '../../domain/errors.ts';
 import { defineRoute, type RouteTools } from '../route.ts';
@@ -13,10 +14,10 @@ import { uploadPayload } from '../../services/conditions/upload-payload.ts';
 import { listPayloadNames, listPayloadRevisions, openPayloadContent, showPayload } from '../../services/conditions/read-payloads.ts';
 import { PayloadNameSchema, PayloadViewSchema } from '../../services/conditions/support/schemas.ts';
 import { payloadFileName } from '../../domain/localdb-format.ts';
-import { MANAGER_OR_ADMIN, notModified, sendNotModified } from './conditions-common.ts';
+import { MANAGER, notModified, sendNotModified } from './conditions-common.ts';
 
 const NameParams = z.object({ name: PayloadNameSchema });
-const RevisionParams = z.object({ name: PayloadNameSchema, revision: z.coerce.number().int().min(1) });
+const RevisionParams = z.object({ name: PayloadNameSchema, revision: textInt(1, MAX_ID) });
 
 /** md5 the client sent: X-Checksum-Md5 (hex) or Content-MD5 (base64, RFC 1864). */
 function clientMd5(req: Request): string | undefined {
@@ -62,7 +63,7 @@ export function registerConditionsPayloadRoutes(tools: RouteTools, deps: Deps): 
       summary: 'Upload a payload (streamed); identical bytes under the same name return the existing revision',
       description:
         'Body: the payload bytes (application/octet-stream), or a multipart form with one file. Send X-Checksum-Md5 (hex) or Content-MD5 to have the server verify the bytes. 201 when a new revision was created, 200 when the bytes were already stored under this name.',
-      auth: MANAGER_OR_ADMIN,
+      auth: MANAGER,
       params: NameParams,
       query: z.object({ reason: z.string().max(2000).optional() }),
       rawBody: { contentType: 'application/octet-stream' },
@@ -96,7 +97,7 @@ export function registerConditionsPayloadRoutes(tools: RouteTools, deps: Deps): 
       tag: 'conditions',
       summary: 'Payload names with their number of revisions',
       auth: 'public',
-      query: z.object({ prefix: z.string().max(128).optional(), limit: z.coerce.number().int().min(1).max(10_000).default(1000) }),
+      query: z.object({ prefix: z.string().max(128).optional(), limit: textInt(1, 10_000).default(1000) }),
       response: z.array(z.object({ name: z.string(), revisions: z.number(), latest: z.number() })),
     },
     async ({ query }) => listPayloadNames(deps, query),

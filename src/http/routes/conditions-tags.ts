@@ -18,7 +18,7 @@ import { snapshotTag } from '../../services/conditions/snapshot-tag.ts';
 import { runningUpdate } from '../../services/conditions/running-update.ts';
 import { mergeTags, MergeSourceSchema } from '../../services/conditions/merge-tags.ts';
 import { diffTags, DiffTagsSchema } from '../../services/conditions/diff-tags.ts';
-import { MANAGER, MANAGER_OR_ADMIN } from './conditions-common.ts';
+import { MANAGER } from './conditions-common.ts';
 
 const TagParams = z.object({ name: TagNameSchema });
 
@@ -31,7 +31,7 @@ export function registerConditionsTagRoutes(tools: RouteTools, deps: Deps): void
 
   defineRoute(
     tools,
-    { method: 'post', path: '/tags', tag: 'conditions', summary: 'Create a global tag (OPEN)', auth: MANAGER_OR_ADMIN, body: CreateTagSchema, status: 201, response: TagViewSchema },
+    { method: 'post', path: '/tags', tag: 'conditions', summary: 'Create a global tag (OPEN)', auth: MANAGER, body: CreateTagSchema, status: 201, response: TagViewSchema },
     async ({ body, actor }) => createTag(deps, actor!, body),
   );
 
@@ -48,7 +48,7 @@ export function registerConditionsTagRoutes(tools: RouteTools, deps: Deps): void
       path: '/tags/:name',
       tag: 'conditions',
       summary: 'Rename a tag (OPEN, TESTING, VALIDATED only) and/or change its description',
-      auth: MANAGER_OR_ADMIN,
+      auth: MANAGER,
       params: TagParams,
       body: z
         .object({ newName: TagNameSchema.optional(), description: z.string().max(10_000).optional(), reason: ReasonSchema })
@@ -69,7 +69,7 @@ export function registerConditionsTagRoutes(tools: RouteTools, deps: Deps): void
       path: '/tags/:name/clone',
       tag: 'conditions',
       summary: 'Clone a tag into a new OPEN tag (its IoVs now, or as of a time)',
-      auth: MANAGER_OR_ADMIN,
+      auth: MANAGER,
       params: TagParams,
       body: z.object({ name: TagNameSchema, type: TagTypeSchema.optional(), description: z.string().max(10_000).optional(), asOf: AsOfSchema, reason: ReasonSchema }),
       status: 201,

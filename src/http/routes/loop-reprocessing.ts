@@ -2,6 +2,8 @@
  * Reprocessing campaigns and the notification outbox (issue 6). Handlers only call the loop's services.
  */
 import { z } from 'zod';
+import { IdText, textInt } from '../../domain/strict-input.ts';
+import { BucketNameSchema } from '../../services/conditions/support/schemas.ts';
 import type { Deps } from '../../deps.ts';
 import { defineRoute, type RouteTools } from '../route.ts';
 import { campaignReport, listCampaigns, showCampaign } from '../../services/loop/campaigns.ts';
@@ -13,7 +15,8 @@ import { GoodRunsQuery, goodRuns } from '../../services/loop/good-run-list.ts';
 import { listNotifications } from '../../services/loop/list-notifications.ts';
 import { campaignLifecycle } from '../../domain/reprocessing.ts';
 
-const Ref = z.object({ id: z.string().min(1).max(100).describe('campaign id, or the bucket name') });
+/** A campaign is named by its bucket; its id is only used where the URL says so (/reprocessing/by-id/{id}). */
+const Ref = z.object({ bucket: BucketNameSchema.describe("the campaign's bucket") });
 const Campaign = z.object({}).passthrough().describe('reprocessing campaign');
 
 export function registerLoopReprocessingRoutes(tools: RouteTools, deps: Deps): void {
@@ -34,11 +37,24 @@ export function registerLoopReprocessingRoutes(tools: RouteTools, deps: Deps): v
     tools,
     {
       method: 'get',
-      path: '/reprocessing/:id',
+      path: '/reprocessing/:bucket',
       tag: 'reprocessing',
       summary: 'A campaign with its run plan',
       auth: 'authenticated',
       params: Ref,
+      response: Campaign,
+    },
+    async ({ params }) => showCampaign(deps, params.bucket),
+  );
+  defineRoute(
+    tools,
+    {
+      method: 'get',
+      path: '/reprocessing/by-id/:id',
+      tag: 'reprocessing',
+      summary: 'A campaign by its id',
+      auth: 'authenticated',
+      params: z.object({ id: IdText }),
       response: Campaign,
     },
     async ({ params }) => showCampaign(deps, params.id),
@@ -47,20 +63,20 @@ export function registerLoopReprocessingRoutes(tools: RouteTools, deps: Deps): v
     tools,
     {
       method: 'get',
-      path: '/reprocessing/:id/report',
+      path: '/reprocessing/:bucket/report',
       tag: 'reprocessing',
       summary: 'Campaign report: runs done / failed / skipped with reasons, events, tag used',
       auth: 'authenticated',
       params: Ref,
       response: z.object({}).passthrough(),
     },
-    async ({ params }) => campaignReport(deps, params.id),
+    async ({ params }) => campaignReport(deps, params.bucket),
   );
   defineRoute(
     tools,
     {
       method: 'post',
-      path: '/reprocessing/:id/launch',
+      path: '/reprocessing/:bucket/launch',
       tag: 'reprocessing',
       summary: 'Launch a created campaign (data-production manager)',
       auth: ['data_production_manager'],
@@ -68,13 +84,13 @@ export function registerLoopReprocessingRoutes(tools: RouteTools, deps: Deps): v
       body: z.object({}).optional(),
       response: Campaign,
     },
-    async ({ params, actor }) => launchCampaign(deps, actor!, params.id),
+    async ({ params, actor }) => launchCampaign(deps, actor!, params.bucket),
   );
   defineRoute(
     tools,
     {
       method: 'post',
-      path: '/reprocessing/:id/abort',
+      path: '/reprocessing/:bucket/abort',
       tag: 'reprocessing',
       summary: 'Abort a campaign: cancels its jobs; the bucket is marked failed (data-production manager, with a reason)',
       auth: ['data_production_manager'],
@@ -82,7 +98,7 @@ export function registerLoopReprocessingRoutes(tools: RouteTools, deps: Deps): v
       body: z.object({ reason: z.string().trim().min(1, 'required').max(2000) }),
       response: Campaign,
     },
-    async ({ params, body, actor }) => abortCampaign(deps, actor!, params.id, body),
+    async ({ params, body, actor }) => abortCampaign(deps, actor!, params.bucket, body),
   );
   defineRoute(
     tools,
@@ -134,7 +150,7 @@ export function registerLoopReprocessingRoutes(tools: RouteTools, deps: Deps): v
       tag: 'reprocessing',
       summary: 'Loop notifications (window opened, closing soon, closed, awaiting blessing, blessed, reprocessing) and their delivery',
       auth: 'authenticated',
-      query: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) }),
+      query: z.object({ limit: textInt(1, 1000).default(100) }),
       response: z.array(z.object({}).passthrough()),
     },
     async ({ query }) => listNotifications(deps, query),

@@ -2,6 +2,8 @@
  * Fix windows, fixes and blessing (issue 6). Handlers only call the loop's services.
  */
 import { z } from 'zod';
+import { IdText } from '../../domain/strict-input.ts';
+import { BucketNameSchema, PayloadNameSchema } from '../../services/conditions/support/schemas.ts';
 import type { Deps } from '../../deps.ts';
 import { defineRoute, type RouteTools } from '../route.ts';
 import { listWindows, showWindow } from '../../services/loop/windows.ts';
@@ -12,8 +14,8 @@ import { decideFix } from '../../services/loop/decide-fix.ts';
 import { blessBucket } from '../../services/loop/bless.ts';
 import { DETECTORS } from '../../domain/roles.ts';
 
-const BucketParam = z.object({ bucket: z.string().min(1).max(100).describe('bucket name, e.g. e12_bucket1') });
-const IdParam = z.object({ id: z.coerce.number().int().positive() });
+const BucketParam = z.object({ bucket: BucketNameSchema });
+const IdParam = z.object({ id: IdText });
 const Reason = z.string().trim().min(1, 'required').max(2000);
 
 const ExtendBody = z
@@ -25,7 +27,7 @@ const ExtendBody = z
   .refine((b) => (b.hours === undefined) !== (b.until === undefined), { message: 'give exactly one of hours, until', path: ['hours'] });
 
 const FixBody = z.object({
-  name: z.string().min(1).max(200).regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only').describe('payload name, e.g. ECLCrystalEnergyScale'),
+  name: PayloadNameSchema.describe('payload name, e.g. ECLCrystalEnergyScale'),
   iov: z
     .object({ firstExp: z.number().int().min(0), firstRun: z.number().int().min(0), finalExp: z.number().int().min(-1), finalRun: z.number().int().min(-1) })
     .describe("closed IoV inside the bucket's runs"),

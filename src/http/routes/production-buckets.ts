@@ -1,9 +1,12 @@
 /**
  * Buckets: list, show, create, close, recover, progress and completeness. Reads need any token; changes are for the
- * data-production manager (and admin; recovering a bucket that failed in a calibration stage is the calibration
+ * data-production manager (recovering a bucket that failed in a calibration stage is the calibration
  * manager's, checked by the service).
  */
 import { z } from 'zod';
+import { MAX_EXP } from '../../domain/iov.ts';
+import { textInt, textList } from '../../domain/strict-input.ts';
+import { BucketNameSchema } from '../../services/conditions/support/schemas.ts';
 import type { Deps } from '../../deps.ts';
 import { defineRoute, type RouteTools } from '../route.ts';
 import { bucketLifecycle } from '../../domain/bucket-stages.ts';
@@ -14,8 +17,8 @@ import { listBuckets, showBucket } from '../../services/buckets/query-buckets.ts
 import { bucketProgress } from '../../services/production/progress.ts';
 import { bucketCompleteness } from '../../services/production/completeness.ts';
 
-const MANAGERS = ['data_production_manager', 'admin'] as const;
-const Name = z.object({ name: z.string().min(1).max(200) });
+const MANAGERS = ['data_production_manager'] as const;
+const Name = z.object({ name: BucketNameSchema });
 
 export function registerProductionBucketRoutes(tools: RouteTools, deps: Deps): void {
   defineRoute(
@@ -27,8 +30,8 @@ export function registerProductionBucketRoutes(tools: RouteTools, deps: Deps): v
       summary: 'List buckets with run and job counts',
       auth: 'authenticated',
       query: z.object({
-        exp: z.coerce.number().int().min(0).optional(),
-        stage: z.preprocess((v) => (typeof v === 'string' ? v.split(',') : v), z.array(z.enum(bucketLifecycle.list as [string, ...string[]]))).optional(),
+        exp: textInt(0, MAX_EXP).optional(),
+        stage: textList(z.enum(bucketLifecycle.list as [string, ...string[]])).optional(),
       }),
     },
     async ({ query }) => listBuckets(deps, query),
@@ -55,7 +58,7 @@ export function registerProductionBucketRoutes(tools: RouteTools, deps: Deps): v
       path: '/buckets/:name/recover',
       tag: 'buckets',
       summary: 'Bring a failed bucket back to the stage it failed in',
-      auth: ['data_production_manager', 'calibration_manager', 'admin'],
+      auth: ['data_production_manager', 'calibration_manager'],
       params: Name,
       body: z.strictObject({ reason: z.string().min(1).max(500) }),
       status: 200,

@@ -1,16 +1,17 @@
 /**
  * Jobs: list with filters, show, logs, and the bulk operations (abort, resubmit, priority), each one request whatever
- * the number of jobs. Reads need any token; bulk operations are for the data-production manager (and admin).
+ * the number of jobs. Reads need any token; bulk operations are for the data-production manager.
  */
 import { z } from 'zod';
+import { IdText, MAX_ID, textInt } from '../../domain/strict-input.ts';
 import type { Deps } from '../../deps.ts';
 import { defineRoute, type RouteTools } from '../route.ts';
-import { JobFilterSchema } from '../../services/jobs/job-filter.ts';
+import { JobFilterQuerySchema } from '../../services/jobs/job-filter.ts';
 import { listJobs, showJob, jobLogs } from '../../services/jobs/query-jobs.ts';
 import { bulkAbort, bulkPriority, bulkResubmit, BulkAbortSchema, BulkPrioritySchema, BulkResubmitSchema } from '../../services/jobs/bulk-jobs.ts';
 
-const MANAGERS = ['data_production_manager', 'admin'] as const;
-const Id = z.object({ id: z.coerce.number().int().positive() });
+const MANAGERS = ['data_production_manager'] as const;
+const Id = z.object({ id: IdText });
 
 export function registerProductionJobRoutes(tools: RouteTools, deps: Deps): void {
   defineRoute(
@@ -21,7 +22,7 @@ export function registerProductionJobRoutes(tools: RouteTools, deps: Deps): void
       tag: 'jobs',
       summary: 'List jobs (filters: bucket, step, variant, exp, run range, state, error class, ids)',
       auth: 'authenticated',
-      query: JobFilterSchema.extend({ limit: z.coerce.number().int().min(1).max(10_000).optional(), offset: z.coerce.number().int().min(0).optional() }),
+      query: JobFilterQuerySchema.extend({ limit: textInt(1, 10_000).optional(), offset: textInt(0, MAX_ID).optional() }),
     },
     async ({ query }) => listJobs(deps, query),
   );
@@ -39,7 +40,7 @@ export function registerProductionJobRoutes(tools: RouteTools, deps: Deps): void
       summary: 'The end of a job attempt log',
       auth: 'authenticated',
       params: Id,
-      query: z.object({ attempt: z.coerce.number().int().positive().optional(), maxBytes: z.coerce.number().int().positive().optional() }),
+      query: z.object({ attempt: textInt(1, 10_000).optional(), maxBytes: textInt(1, 64 * 1024 * 1024).optional() }),
     },
     async ({ params, query }) => jobLogs(deps, params.id, query),
   );

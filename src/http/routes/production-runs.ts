@@ -1,8 +1,10 @@
 /**
  * Runs and run sources. Reads need any token (production bookkeeping is not public like conditions); importing and
- * polling are for the data-production manager (and admin).
+ * polling are for the data-production manager.
  */
 import { z } from 'zod';
+import { MAX_EXP, MAX_RUN } from '../../domain/iov.ts';
+import { MAX_ID, TextBool, textInt } from '../../domain/strict-input.ts';
 import type { Deps } from '../../deps.ts';
 import { defineRoute, type RouteTools } from '../route.ts';
 import { RunListSchema } from '../../domain/run-list.ts';
@@ -11,9 +13,9 @@ import { listRuns, listRunSourceItems, showRun } from '../../services/runs/query
 import { pollRunSources } from '../../services/runs/poll-run-sources.ts';
 import { runCompleteness } from '../../services/production/completeness.ts';
 
-const MANAGERS = ['data_production_manager', 'admin'] as const;
-const RunParams = z.object({ exp: z.coerce.number().int().min(0), run: z.coerce.number().int().min(0) });
-const bool = z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean()).optional();
+const MANAGERS = ['data_production_manager'] as const;
+const RunParams = z.object({ exp: textInt(0, MAX_EXP), run: textInt(0, MAX_RUN) });
+const bool = TextBool.optional();
 
 export function registerProductionRunRoutes(tools: RouteTools, deps: Deps): void {
   defineRoute(
@@ -25,14 +27,14 @@ export function registerProductionRunRoutes(tools: RouteTools, deps: Deps): void
       summary: 'List runs (filters: exp, run range, bucket, type, flagged)',
       auth: 'authenticated',
       query: z.object({
-        exp: z.coerce.number().int().min(0).optional(),
-        fromRun: z.coerce.number().int().min(0).optional(),
-        toRun: z.coerce.number().int().min(0).optional(),
+        exp: textInt(0, MAX_EXP).optional(),
+        fromRun: textInt(0, MAX_RUN).optional(),
+        toRun: textInt(0, MAX_RUN).optional(),
         bucket: z.string().optional(),
         type: z.string().optional(),
         flagged: bool,
-        limit: z.coerce.number().int().min(1).max(10_000).optional(),
-        offset: z.coerce.number().int().min(0).optional(),
+        limit: textInt(1, 10_000).optional(),
+        offset: textInt(0, MAX_ID).optional(),
       }),
     },
     async ({ query }) => listRuns(deps, query),
@@ -76,7 +78,7 @@ export function registerProductionRunRoutes(tools: RouteTools, deps: Deps): void
       tag: 'runs',
       summary: 'What the run sources read: one entry per run-list file or HTTP poll, with what was wrong',
       auth: 'authenticated',
-      query: z.object({ source: z.string().optional(), status: z.enum(['ok', 'error']).optional(), limit: z.coerce.number().int().min(1).max(5000).optional() }),
+      query: z.object({ source: z.string().optional(), status: z.enum(['ok', 'error']).optional(), limit: textInt(1, 5000).optional() }),
     },
     async ({ query }) => listRunSourceItems(deps, query),
   );

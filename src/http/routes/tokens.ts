@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { IdText } from '../../domain/strict-input.ts';
 import type { Deps } from '../../deps.ts';
 import { defineRoute, type RouteTools } from '../route.ts';
 import { createToken, revokeToken, CreateTokenSchema } from '../../services/identity/tokens.ts';
@@ -14,7 +15,7 @@ export function registerTokenRoutes(tools: RouteTools, deps: Deps): void {
       auth: ['admin'],
       body: CreateTokenSchema,
       status: 201,
-      response: z.object({ token: z.string(), id: z.number(), user: z.string(), role: z.string(), detectors: z.array(z.string()) }),
+      response: z.object({ token: z.string(), id: z.number(), user: z.string(), role: z.string(), detectors: z.array(z.string()), expiresAt: z.string().nullable() }),
     },
     async ({ body, actor }) => createToken(deps.prisma, deps.clock, actor!, body),
   );
@@ -26,7 +27,7 @@ export function registerTokenRoutes(tools: RouteTools, deps: Deps): void {
       tag: 'identity',
       summary: 'Revoke a token',
       auth: ['admin'],
-      params: z.object({ id: z.coerce.number().int().positive() }),
+      params: z.object({ id: IdText }),
       response: z.object({ id: z.number(), revoked: z.boolean() }),
     },
     async ({ params, actor }) => revokeToken(deps.prisma, deps.clock, actor!, params.id),
@@ -37,10 +38,10 @@ export function registerTokenRoutes(tools: RouteTools, deps: Deps): void {
       method: 'get',
       path: '/whoami',
       tag: 'identity',
-      summary: 'Who the presented token acts as',
+      summary: "Who the presented token acts as: the token's own scope (role, detectors), fixed when it was issued",
       auth: 'authenticated',
-      response: z.object({ user: z.string(), role: z.string(), detectors: z.array(z.string()) }),
+      response: z.object({ user: z.string(), role: z.string(), detectors: z.array(z.string()), tokenId: z.number(), expiresAt: z.string().nullable() }),
     },
-    async ({ actor }) => actor,
+    async ({ actor }) => ({ user: actor!.user, role: actor!.role, detectors: actor!.detectors, tokenId: actor!.tokenId, expiresAt: actor!.expiresAt ?? null }),
   );
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Instant, textInt } from '../../domain/strict-input.ts';
 import type { Prisma } from '../../db/database.ts';
 
 export const AuditQuerySchema = z.object({
@@ -6,9 +7,9 @@ export const AuditQuerySchema = z.object({
   action: z.string().optional().describe('exact action, or a prefix ending in * (e.g. tag.*)'),
   targetType: z.string().optional(),
   targetId: z.string().optional(),
-  since: z.coerce.date().optional(),
-  until: z.coerce.date().optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  since: Instant.optional(),
+  until: Instant.optional(),
+  limit: textInt(1, 1000).default(100),
 });
 export type AuditQuery = z.infer<typeof AuditQuerySchema>;
 

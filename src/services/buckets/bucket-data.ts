@@ -98,12 +98,9 @@ export async function recordBucketProgress(db: Db, bucket: { id: number; stage: 
   return n === 1;
 }
 
-/** The one lookup of a bucket by name or id (a numeric string is tried as both). */
+/** A number is an id (from our own rows), a string is always a name: "12" is the bucket named 12, never id 12. */
 export async function findBucket(db: Db, ref: string | number) {
-  const asNumber = typeof ref === 'number' ? ref : /^\d+$/.test(ref) ? Number(ref) : undefined;
-  const b = await db.bucket.findFirst({
-    where: asNumber !== undefined ? { OR: [{ id: asNumber }, { name: String(ref) }] } : { name: String(ref) },
-  });
+  const b = await db.bucket.findFirst({ where: typeof ref === 'number' ? { id: ref } : { name: ref } });
   if (!b) throw notFound(`bucket ${ref}`);
   return b;
 }

@@ -23,7 +23,8 @@ export async function recoverBucket(deps: Deps, actor: Actor, name: string, reas
   const from = (b.data as Record<string, unknown>)?.failedFrom;
   if (typeof from !== 'string' || !bucketLifecycle.is(from)) throw conflict(`bucket ${name} does not record the stage it failed in`);
   const role = RESPONSIBLE[from];
-  if (actor.role !== 'admin' && actor.role !== role) throw forbidden(`bringing ${name} back to ${from} is for the ${role ?? 'admin'}`);
+  if (!role) throw conflict(`bucket ${name} failed in ${from}, from which no role brings it back`);
+  if (actor.role !== role) throw forbidden(`bringing ${name} back to ${from} is for the ${role}`);
   const moved = await transitionBucket(deps, b, from, actor, { reason: `recovered by ${actor.user}: ${reason}`, data: { failedFrom: null, failure: null } });
   if (!moved) throw conflict(`bucket ${name} changed stage meanwhile`);
   return { name, stage: from };

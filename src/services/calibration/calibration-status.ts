@@ -4,6 +4,7 @@
  * dependency payloads) and candidates. The CLI's `calibration list` and `calibration status --bucket B`.
  */
 import { z } from 'zod';
+import { textInt } from '../../domain/strict-input.ts';
 import type { Deps } from '../../deps.ts';
 import { judgeReadiness } from '../../domain/calibration-plan.ts';
 import { calibrationSetup } from './calibration-config.ts';
@@ -16,7 +17,7 @@ export const ListCalibrationsQuerySchema = z.object({
   state: z.string().optional().describe('waiting | running | converged | stopped | not_enough_data | failed | blocked | rejected'),
   calibration: z.string().optional(),
   detector: z.string().optional(),
-  limit: z.coerce.number().int().min(1).max(5000).default(500),
+  limit: textInt(1, 5000).default(500),
 });
 export type ListCalibrationsQuery = z.input<typeof ListCalibrationsQuerySchema>;
 

@@ -1,5 +1,6 @@
 /** Payload candidates, by default the pending ones: the manager's worklist (`calibloop payload pending`). */
 import { z } from 'zod';
+import { textInt } from '../../domain/strict-input.ts';
 import type { Deps } from '../../deps.ts';
 import { toCandidateView, type CandidateView } from './candidate-view.ts';
 
@@ -8,7 +9,7 @@ export const ListCandidatesQuerySchema = z.object({
   state: z.string().default('pending').describe('pending | approved | rejected | superseded | all'),
   calibration: z.string().optional(),
   detector: z.string().optional(),
-  limit: z.coerce.number().int().min(1).max(5000).default(500),
+  limit: textInt(1, 5000).default(500),
 });
 export type ListCandidatesQuery = z.input<typeof ListCandidatesQuerySchema>;
 

@@ -11,6 +11,7 @@ import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
+import { textInt } from '../../domain/strict-input.ts';
 import type { Deps } from '../../deps.ts';
 import { invalid, notFound } from '../../domain/errors.ts';
 import { covers, MAX_EXP, MAX_RUN } from '../../domain/iov.ts';
@@ -32,8 +33,8 @@ export const LocalDbPlanSchema = z
 export type LocalDbPlanInput = z.input<typeof LocalDbPlanSchema>;
 
 export const LocalDbPlanQuerySchema = z.object({
-  exp: z.coerce.number().int().min(0).max(MAX_EXP).optional(),
-  run: z.coerce.number().int().min(0).max(MAX_RUN).optional(),
+  exp: textInt(0, MAX_EXP).optional(),
+  run: textInt(0, MAX_RUN).optional(),
   asOf: AsOfSchema,
 });
 

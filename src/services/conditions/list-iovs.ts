@@ -1,5 +1,6 @@
 /** The IoVs of a tag, now or as of a time, optionally of one payload name or covering one run. */
 import { z } from 'zod';
+import { textInt } from '../../domain/strict-input.ts';
 import type { Deps } from '../../deps.ts';
 import { AsOfSchema, PayloadNameSchema, QueryBool } from './support/schemas.ts';
 import { findTag } from './support/tags.ts';
@@ -9,8 +10,8 @@ import { invalid } from '../../domain/errors.ts';
 
 export const ListIovsQuerySchema = z.object({
   name: PayloadNameSchema.optional(),
-  exp: z.coerce.number().int().min(0).max(MAX_EXP).optional(),
-  run: z.coerce.number().int().min(0).max(MAX_RUN).optional(),
+  exp: textInt(0, MAX_EXP).optional(),
+  run: textInt(0, MAX_RUN).optional(),
   asOf: AsOfSchema,
   includeRemoved: QueryBool.default(false).describe('also rows removed since (the full row history)'),
 });

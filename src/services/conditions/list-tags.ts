@@ -1,5 +1,6 @@
 /** Reads of global tags: the list (with IoV counts) and one tag. */
 import { z } from 'zod';
+import { textInt } from '../../domain/strict-input.ts';
 import type { Deps } from '../../deps.ts';
 import { Prisma as P } from '../../db/generated/client.ts';
 import { TagStateSchema, TagTypeSchema } from './support/schemas.ts';
@@ -10,7 +11,7 @@ export const ListTagsQuerySchema = z.object({
   state: TagStateSchema.optional(),
   type: TagTypeSchema.optional(),
   contains: z.string().max(128).optional().describe('substring of the name'),
-  limit: z.coerce.number().int().min(1).max(5000).default(1000),
+  limit: textInt(1, 5000).default(1000),
 });
 export type ListTagsQuery = z.input<typeof ListTagsQuerySchema>;
 

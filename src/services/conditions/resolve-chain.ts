@@ -6,6 +6,7 @@
  * caller's transaction, go to the database (the history is kept in the IoV rows: insertedAt <= t < removedAt).
  */
 import { z } from 'zod';
+import { textInt } from '../../domain/strict-input.ts';
 import type { Deps } from '../../deps.ts';
 import { notFound } from '../../domain/errors.ts';
 import { iov, MAX_EXP, MAX_RUN } from '../../domain/iov.ts';
@@ -18,8 +19,8 @@ import { conditionsCache, makeResponse, type CachedEntry, type CachedResponse, t
 
 export const ResolveQuerySchema = z.object({
   tag: TagListQuery.describe('tag chain, highest priority first (repeat ?tag= or separate with commas)'),
-  exp: z.coerce.number().int().min(0).max(MAX_EXP),
-  run: z.coerce.number().int().min(0).max(MAX_RUN),
+  exp: textInt(0, MAX_EXP),
+  run: textInt(0, MAX_RUN),
   asOf: AsOfSchema,
 });
 

@@ -1,14 +1,15 @@
 /** The append-only history of a tag, newest first: who did what, when, why. */
 import { z } from 'zod';
+import { Instant, textInt } from '../../domain/strict-input.ts';
 import type { Deps } from '../../deps.ts';
 import { Prisma as P } from '../../db/generated/client.ts';
 import { findTag } from './support/tags.ts';
 
 export const TagHistoryQuerySchema = z.object({
   kind: z.string().max(40).optional().describe('exact kind, or a prefix ending in * (iov.*)'),
-  since: z.coerce.date().optional(),
-  until: z.coerce.date().optional(),
-  limit: z.coerce.number().int().min(1).max(10_000).default(500),
+  since: Instant.optional(),
+  until: Instant.optional(),
+  limit: textInt(1, 10_000).default(500),
 });
 export type TagHistoryQuery = z.input<typeof TagHistoryQuerySchema>;
 

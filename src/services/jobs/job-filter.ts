@@ -9,23 +9,36 @@ import { ERROR_CLASS_LIST } from '../../domain/error-classes.ts';
 import { invalid } from '../../domain/errors.ts';
 import { jobLifecycle } from '../../domain/job-states.ts';
 import { findBucket } from '../buckets/bucket-data.ts';
+import { MAX_EXP, MAX_RUN } from '../../domain/iov.ts';
+import { MAX_ID, textInt, textList } from '../../domain/strict-input.ts';
+import { BucketNameSchema } from '../conditions/support/schemas.ts';
 
-const list = <T extends z.ZodType>(item: T) =>
-  z.preprocess((v) => (typeof v === 'string' ? v.split(',').filter(Boolean) : v), z.array(item).min(1)).optional();
+/** Where a filter comes from: a query string (text, one strict rule) or a JSON body (typed, nothing coerced). */
+type Source = 'query' | 'body';
+const int = (from: Source, min: number, max: number) => (from === 'body' ? z.number().int().min(min).max(max) : textInt(min, max));
+const list = <T extends z.ZodType>(from: Source, item: T) => (from === 'body' ? z.array(item).min(1).max(10_000) : textList(item, 10_000)).optional();
 
-export const JobFilterSchema = z.object({
-  bucket: z.string().min(1).optional().describe('bucket name'),
-  step: list(z.string().min(1)).describe('step name(s)'),
-  variant: list(z.string()).describe('variant(s): skim name, calibration, …'),
-  exp: z.coerce.number().int().min(0).optional(),
-  runFrom: z.coerce.number().int().min(0).optional().describe('first run (inclusive)'),
-  runTo: z.coerce.number().int().min(0).optional().describe('last run (inclusive)'),
-  state: list(z.enum(jobLifecycle.list as [string, ...string[]])).describe('state(s)'),
-  errorClass: list(z.enum(ERROR_CLASS_LIST as [string, ...string[]])).describe('error class(es)'),
-  ids: list(z.coerce.number().int().positive()).describe('job ids'),
-  campaignId: z.coerce.number().int().optional(),
-  calibrationRunId: z.coerce.number().int().optional(),
-});
+function jobFilterSchema(from: Source) {
+  // strict: a misspelt key in a bulk filter must not silently widen what the operation touches
+  return z.strictObject({
+    bucket: BucketNameSchema.optional().describe('bucket name'),
+    step: list(from, z.string().min(1).max(200)).describe('step name(s)'),
+    variant: list(from, z.string().max(200)).describe('variant(s): skim name, calibration, …'),
+    exp: int(from, 0, MAX_EXP).optional(),
+    runFrom: int(from, 0, MAX_RUN).optional().describe('first run (inclusive)'),
+    runTo: int(from, 0, MAX_RUN).optional().describe('last run (inclusive)'),
+    state: list(from, z.enum(jobLifecycle.list as [string, ...string[]])).describe('state(s)'),
+    errorClass: list(from, z.enum(ERROR_CLASS_LIST as [string, ...string[]])).describe('error class(es)'),
+    ids: list(from, int(from, 1, MAX_ID)).describe('job ids'),
+    campaignId: int(from, 1, MAX_ID).optional(),
+    calibrationRunId: int(from, 1, MAX_ID).optional(),
+  });
+}
+
+/** The filter of `GET /jobs` (query string). */
+export const JobFilterQuerySchema = jobFilterSchema('query');
+/** The filter of the bulk operations (JSON body). */
+export const JobFilterSchema = jobFilterSchema('body');
 export type JobFilter = z.infer<typeof JobFilterSchema>;
 
 /** Resolves names and builds the WHERE fragment (column names of table alias-free "Job"). */

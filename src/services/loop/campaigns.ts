@@ -50,21 +50,21 @@ export async function campaignView(deps: Deps, c: CampaignRow) {
   };
 }
 
+/** A campaign by id (a number), or by its name or its bucket's name (a string, even an all-digit one). */
 export async function findCampaign(deps: Deps, ref: string | number): Promise<CampaignRow> {
-  const s = String(ref);
   let c: CampaignRow | null = null;
-  if (/^\d+$/.test(s)) c = await deps.prisma.reprocessingCampaign.findUnique({ where: { id: Number(s) } });
-  // by name: the live campaign of that name, else the latest (aborted) one; by bucket name: the bucket's latest
-  if (!c) {
+  if (typeof ref === 'number') c = await deps.prisma.reprocessingCampaign.findUnique({ where: { id: ref } });
+  else {
+    // by name: the live campaign of that name, else the latest (aborted) one; by bucket name: the bucket's latest
     c =
-      (await deps.prisma.reprocessingCampaign.findFirst({ where: { name: s, state: { not: 'aborted' } } })) ??
-      (await deps.prisma.reprocessingCampaign.findFirst({ where: { name: s }, orderBy: { id: 'desc' } }));
+      (await deps.prisma.reprocessingCampaign.findFirst({ where: { name: ref, state: { not: 'aborted' } } })) ??
+      (await deps.prisma.reprocessingCampaign.findFirst({ where: { name: ref }, orderBy: { id: 'desc' } }));
+    if (!c) {
+      const bucket = await deps.prisma.bucket.findUnique({ where: { name: ref } });
+      if (bucket) c = await deps.prisma.reprocessingCampaign.findFirst({ where: { bucketId: bucket.id, kind: 'bucket' }, orderBy: { id: 'desc' } });
+    }
   }
-  if (!c) {
-    const bucket = await deps.prisma.bucket.findUnique({ where: { name: s } });
-    if (bucket) c = await deps.prisma.reprocessingCampaign.findFirst({ where: { bucketId: bucket.id, kind: 'bucket' }, orderBy: { id: 'desc' } });
-  }
-  if (!c) throw notFound(`reprocessing campaign ${s}`);
+  if (!c) throw notFound(`reprocessing campaign ${ref}`);
   return c;
 }
 
@@ -73,7 +73,7 @@ export async function listCampaigns(deps: Deps, filter: { state?: string } = {})
   return Promise.all(rows.map((c) => campaignView(deps, c)));
 }
 
-export async function showCampaign(deps: Deps, ref: string) {
+export async function showCampaign(deps: Deps, ref: string | number) {
   const c = await findCampaign(deps, ref);
   return { ...(await campaignView(deps, c)), runPlan: campaignPlan(c) };
 }

@@ -1,5 +1,6 @@
 /** Reading algorithm requests: a filtered list and one request with its calibration run. */
 import { z } from 'zod';
+import { textInt } from '../../domain/strict-input.ts';
 import type { Deps } from '../../deps.ts';
 import { notFound } from '../../domain/errors.ts';
 import { toRequestView, type RequestView } from './request-view.ts';
@@ -9,7 +10,7 @@ export const ListRequestsQuerySchema = z.object({
   bucket: z.string().optional(),
   detector: z.string().optional(),
   calibration: z.string().optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(200),
+  limit: textInt(1, 1000).default(200),
 });
 export type ListRequestsQuery = z.input<typeof ListRequestsQuerySchema>;
 

@@ -3,24 +3,16 @@
  */
 import { z } from 'zod';
 import { MAX_EXP, MAX_RUN, validateIov } from '../../../domain/iov.ts';
-import { PAYLOAD_NAME_RE } from '../../../domain/localdb-format.ts';
+import { nameSchema } from '../../../domain/names.ts';
+import { Instant, TextBool, textInt } from '../../../domain/strict-input.ts';
 import { tagLifecycle, TAG_TYPE_LIST, type TagState, type TagType } from '../../../domain/tag-states.ts';
 import { RUNNING_UPDATE_MODE_LIST } from '../../../domain/running-update.ts';
-import { isValidTagName, TAG_NAME_MAX } from '../../../config/globaltags-schema.ts';
 
-export const TagNameSchema = z
-  .string()
-  .min(1)
-  .max(TAG_NAME_MAX)
-  .refine(isValidTagName, 'a tag name has letters, digits, "_", "-", "." only')
-  .describe('global tag name');
+export const TagNameSchema = nameSchema('tag name').describe('global tag name');
 
-export const PayloadNameSchema = z
-  .string()
-  .min(1)
-  .max(128)
-  .regex(PAYLOAD_NAME_RE, 'a payload name has letters, digits, "_", "-", "." only')
-  .describe('payload name (as in dbstore/<name>)');
+export const PayloadNameSchema = nameSchema('payload name').describe('payload name (as in dbstore/<name>)');
+
+export const BucketNameSchema = nameSchema('bucket name', 100).describe('bucket name, e.g. e12_bucket1');
 
 export const TagStateSchema = z.enum(tagLifecycle.list as [TagState, ...TagState[]]);
 export const TagTypeSchema = z.enum(TAG_TYPE_LIST as [TagType, ...TagType[]]);
@@ -37,9 +29,16 @@ export const IovSchema = z
     for (const message of validateIov(i)) ctx.addIssue({ code: 'custom', message });
   });
 
+/** A run point in a JSON body: integers, never strings or booleans. */
 export const RunPointSchema = z.object({
-  exp: z.coerce.number().int().min(0).max(MAX_EXP),
-  run: z.coerce.number().int().min(0).max(MAX_RUN),
+  exp: z.number().int().min(0).max(MAX_EXP),
+  run: z.number().int().min(0).max(MAX_RUN),
+});
+
+/** A run point in a query string or path. */
+export const RunPointQuery = z.object({
+  exp: textInt(0, MAX_EXP),
+  run: textInt(0, MAX_RUN),
 });
 
 export const ReasonSchema = z.string().max(2000).default('').describe('why: kept in the tag history');
@@ -50,7 +49,7 @@ export const TagListQuery = z
   .transform((v) => (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean))
   .pipe(z.array(TagNameSchema).min(1).max(20));
 
-export const AsOfSchema = z.coerce.date().optional().describe('read the tag as it was at this time (ISO 8601)');
+export const AsOfSchema = Instant.optional().describe('read the tag as it was at this time (ISO 8601 with a time zone)');
 
 export const TagViewSchema = z.object({
   id: z.number(),
@@ -94,7 +93,5 @@ export const PayloadViewSchema = z.object({
   createdBy: z.string(),
 });
 
-/** A boolean in a query string ("true"/"false"/"1"/"0"); z.coerce.boolean would read "false" as true. */
-export const QueryBool = z
-  .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
-  .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
+/** A boolean in a query string; z.coerce.boolean would read "false" as true. */
+export const QueryBool = TextBool;
