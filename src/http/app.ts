@@ -5,7 +5,8 @@ import express from 'express';
 import { randomUUID } from 'node:crypto';
 import type { Deps } from '../deps.ts';
 import { createRegistry, buildDocument } from './openapi.ts';
-import { authMiddleware } from './auth.ts';
+import { authMiddleware, redactUrl } from './auth.ts';
+import { refusalRecorder } from '../services/audit/record-refusal.ts';
 import { errorMiddleware } from './errors.ts';
 import { registerAllRoutes } from './routes/index.ts';
 import type { RouteTools } from './route.ts';
@@ -30,7 +31,7 @@ export function makeApp(deps: Deps) {
       const route = (req.route?.path as string | undefined) ?? 'unmatched';
       deps.metrics.httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
       deps.metrics.httpDuration.observe({ method: req.method, route }, seconds);
-      if (deps.logger.isLevelEnabled('http')) deps.logger.http('request', { requestId, method: req.method, path: req.originalUrl, status: res.statusCode, ms: Math.round(seconds * 1000), user: (res.locals.actor as { user?: string } | undefined)?.user });
+      if (deps.logger.isLevelEnabled('http')) deps.logger.http('request', { requestId, method: req.method, path: redactUrl(req.originalUrl), status: res.statusCode, ms: Math.round(seconds * 1000), user: (res.locals.actor as { user?: string } | undefined)?.user });
     });
     next();
   });
@@ -54,11 +55,15 @@ export function makeApp(deps: Deps) {
 
   const api = express.Router();
   // JSON bodies only where declared; raw uploads read the stream themselves.
-  api.use(express.json({ limit: deps.config.maxBody, strict: false, type: ['application/json', 'application/*+json'] }));
+  // The token is read first (headers only), so a larger body limit is granted to authenticated callers only.
   api.use(authMiddleware(deps));
+  // Routes that declare a larger body limit (bulk endpoints) parse first; the parser below then skips their body.
+  const bodyParsers = express.Router();
+  api.use(bodyParsers);
+  api.use(express.json({ limit: deps.config.maxBody, strict: false, type: ['application/json', 'application/*+json'] }));
   const registry = createRegistry();
   const catalog: RouteTools['catalog'] = [];
-  registerAllRoutes({ router: api, registry, catalog }, deps);
+  registerAllRoutes({ router: api, registry, catalog, bodyParsers }, deps);
   app.locals.routeCatalog = catalog;
   const document = buildDocument(registry);
   api.get('/openapi.json', (_req, res) => {
@@ -70,6 +75,6 @@ export function makeApp(deps: Deps) {
   app.use('/v2', makeV2Router(deps));
   app.use(dashboardRouter());
   app.use((req, _res, next) => next(new DomainError('NOT_FOUND', `no endpoint ${req.method} ${req.path}`)));
-  app.use(errorMiddleware(deps.logger));
+  app.use(errorMiddleware(deps.logger, refusalRecorder(deps)));
   return app;
 }

@@ -56,8 +56,11 @@ function libraryRefusal(err: unknown, status: number): { code: string; message: 
   return { code: 'INVALID_INPUT', message };
 }
 
-export function errorMiddleware(logger: Logger): ErrorRequestHandler {
-  return (err, req, res, _next) => {
+/** Called before a 4xx is sent (the refusal audit); awaited, so the record exists when the client sees the answer. */
+export type RefusalHook = (r: { method: string; path: string; status: number; code: string; message: string; actor?: { user: string; role: string }; ip?: string }) => Promise<void>;
+
+export function errorMiddleware(logger: Logger, onRefusal?: RefusalHook): ErrorRequestHandler {
+  return async (err, req, res, _next) => {
     const requestId = res.locals.requestId as string | undefined;
     let status = 500;
     let body: ErrorBody;
@@ -82,8 +85,11 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
       logger.error('unhandled error', { requestId, method: req.method, path: req.path, error: e.message, stack: e.stack });
       body = { error: { code: 'INTERNAL', message: 'internal error; see the server log', requestId } };
     }
-    res.locals.refusal = status < 500 ? { status, code: body.error.code, message: body.error.message } : undefined;
-    if (status < 500) logger.http?.('request refused', { requestId, status, code: body.error.code, path: req.path });
+    if (status < 500) {
+      logger.http?.('request refused', { requestId, status, code: body.error.code, path: req.path });
+      const actor = res.locals.actor as { user: string; role: string } | undefined;
+      await onRefusal?.({ method: req.method, path: req.path, status, code: body.error.code, message: body.error.message, actor: actor && { user: actor.user, role: actor.role }, ip: req.ip });
+    }
     if (res.headersSent) return;
     res.status(status).json(body);
   };

@@ -2,7 +2,7 @@
  * One way to declare an endpoint: the same zod schemas validate the request and describe it in the OpenAPI document,
  * the role list is checked before the handler runs, and the handler only calls a service.
  */
-import type { Request, Response, Router, RequestHandler } from 'express';
+import express, { type Request, type Response, type Router, type RequestHandler } from 'express';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z, type ZodType } from 'zod';
 import { DomainError } from '../domain/errors.ts';
@@ -28,6 +28,8 @@ export interface RouteSpec<P extends ZodType, Q extends ZodType, B extends ZodTy
   description?: string;
   /** raw body (streamed) instead of JSON; the handler reads req itself */
   rawBody?: { contentType: string };
+  /** a JSON body limit larger than the server's default, for bulk endpoints whose schema allows more */
+  bodyLimitBytes?: number;
 }
 
 export interface RouteContext<P, Q, B> {
@@ -45,6 +47,8 @@ export interface RouteTools {
   registry: OpenAPIRegistry;
   /** every declared route, so tests can check each mutating endpoint against each role */
   catalog: { method: string; path: string; auth: Auth }[];
+  /** mounted before the default JSON parser: routes with their own body limit parse here first */
+  bodyParsers?: Router;
 }
 
 function parse<T extends ZodType>(schema: T | undefined, value: unknown, where: string): z.infer<T> {
@@ -114,5 +118,11 @@ export function defineRoute<P extends ZodType, Q extends ZodType, B extends ZodT
     }
     res.status(spec.status ?? 200).json(result);
   };
+  if (spec.bodyLimitBytes) {
+    if (!tools.bodyParsers) throw new Error(`${spec.method} ${spec.path} declares a body limit but the app mounts no bodyParsers router`);
+    const large = express.json({ limit: spec.bodyLimitBytes, strict: false, type: ['application/json', 'application/*+json'] });
+    // only callers with a token get the larger limit; the others meet the default one (and then 401/403)
+    tools.bodyParsers[spec.method](spec.path, (req, res, next) => (res.locals.actor ? large(req, res, next) : next()));
+  }
   tools.router[spec.method](spec.path, wrapped);
 }

@@ -5,7 +5,7 @@ import type { Deps } from '../../deps.ts';
 import { defineRoute, type RouteTools } from '../route.ts';
 import { IovSchema, IovViewSchema, ReasonSchema, TagNameSchema, TagTypeSchema, PayloadNameSchema } from '../../services/conditions/support/schemas.ts';
 import { listTagIovs, ListIovsQuerySchema } from '../../services/conditions/list-iovs.ts';
-import { addIov, addIovs, IovEntrySchema } from '../../services/conditions/add-iov.ts';
+import { addIov, addIovs, BULK_IOV_BODY_LIMIT_BYTES, BULK_IOV_MAX_ENTRIES, IovEntrySchema } from '../../services/conditions/add-iov.ts';
 import { modifyIov } from '../../services/conditions/modify-iov.ts';
 import { deleteIov } from '../../services/conditions/delete-iov.ts';
 import { importLocalDbEntries } from '../../services/conditions/import-localdb.ts';
@@ -52,9 +52,11 @@ export function registerConditionsIovRoutes(tools: RouteTools, deps: Deps): void
       path: '/tags/:name/iovs/bulk',
       tag: 'conditions',
       summary: 'Add many IoVs to an OPEN tag in one transaction (all or nothing)',
+      description: `At most ${BULK_IOV_MAX_ENTRIES} entries and ${BULK_IOV_BODY_LIMIT_BYTES} bytes of JSON (enough for that many entries in compact JSON); larger bodies answer 413.`,
       auth: MANAGER,
       params: TagParams,
-      body: z.object({ entries: z.array(IovEntrySchema).min(1).max(200_000), allowOverlap: z.boolean().default(false), reason: ReasonSchema }),
+      body: z.object({ entries: z.array(IovEntrySchema).min(1).max(BULK_IOV_MAX_ENTRIES), allowOverlap: z.boolean().default(false), reason: ReasonSchema }),
+      bodyLimitBytes: BULK_IOV_BODY_LIMIT_BYTES,
       status: 201,
     },
     async ({ params, body, actor }) => addIovs(deps, actor!, { ...body, tag: params.name }),
@@ -97,10 +99,12 @@ export function registerConditionsIovRoutes(tools: RouteTools, deps: Deps): void
       path: '/tags/:name/import',
       tag: 'conditions',
       summary: 'Import the lines of a basf2 database.txt (payloads uploaded first; later lines win) into an OPEN tag',
+      description: `At most ${BULK_IOV_MAX_ENTRIES} lines and ${BULK_IOV_BODY_LIMIT_BYTES} bytes of JSON; larger bodies answer 413.`,
       auth: MANAGER,
       params: TagParams,
+      bodyLimitBytes: BULK_IOV_BODY_LIMIT_BYTES,
       body: z.object({
-        lines: z.array(z.object({ name: PayloadNameSchema, revision: z.number().int().min(1), iov: IovSchema })).min(1).max(200_000),
+        lines: z.array(z.object({ name: PayloadNameSchema, revision: z.number().int().min(1).max(MAX_ID), iov: IovSchema })).min(1).max(BULK_IOV_MAX_ENTRIES),
         create: TagTypeSchema.optional().describe('create the tag with this type when it does not exist'),
         reason: ReasonSchema,
       }),

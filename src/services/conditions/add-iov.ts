@@ -8,7 +8,8 @@ import { z } from 'zod';
 import type { Deps } from '../../deps.ts';
 import type { Actor } from '../../domain/roles.ts';
 import { notFound, ruleViolation } from '../../domain/errors.ts';
-import { formatIov, overlaps, type Iov } from '../../domain/iov.ts';
+import { formatIov, MAX_EXP, MAX_RUN, overlaps, type Iov } from '../../domain/iov.ts';
+import { MAX_ID } from '../../domain/strict-input.ts';
 import { recordAudit } from '../audit/record-audit.ts';
 import { IovSchema, PayloadNameSchema, ReasonSchema, TagNameSchema } from './support/schemas.ts';
 import { inTransaction, type Tx, type TxOption } from '../../db/transaction.ts';
@@ -17,14 +18,24 @@ import { insertIovs, iovView, pickIov, type IovRow, type IovView, type NewIov } 
 import { appendEvents } from './support/events.ts';
 
 export const IovEntrySchema = z.object({
-  payload: z.object({ name: PayloadNameSchema, revision: z.number().int().min(1) }),
+  payload: z.object({ name: PayloadNameSchema, revision: z.number().int().min(1).max(MAX_ID) }),
   iov: IovSchema,
 });
 export type IovEntry = z.input<typeof IovEntrySchema>;
 
+/** Entries one bulk request may carry. */
+export const BULK_IOV_MAX_ENTRIES = 200_000;
+/** The longest entry compact JSON can spell (longest name, largest numbers). */
+const WORST_ENTRY_BYTES = JSON.stringify({ payload: { name: 'x'.repeat(128), revision: MAX_ID }, iov: { firstExp: MAX_EXP, firstRun: MAX_RUN, finalExp: MAX_EXP, finalRun: MAX_RUN } }).length + 1;
+/**
+ * The body limit of the bulk endpoint: what BULK_IOV_MAX_ENTRIES entries of compact JSON need at worst, plus room for
+ * the reason. So every request the schema accepts also fits the body limit (stated in the OpenAPI description).
+ */
+export const BULK_IOV_BODY_LIMIT_BYTES = BULK_IOV_MAX_ENTRIES * WORST_ENTRY_BYTES + 64 * 1024;
+
 export const AddIovsSchema = z.object({
   tag: TagNameSchema,
-  entries: z.array(IovEntrySchema).min(1).max(200_000),
+  entries: z.array(IovEntrySchema).min(1).max(BULK_IOV_MAX_ENTRIES),
   allowOverlap: z.boolean().default(false),
   reason: ReasonSchema,
 });
