@@ -46,7 +46,7 @@ test('when an admin creates a token, then it works, is audited, and a non-admin 
   const r = await app.as(admin).post('/tokens', { user: 'alice', role: 'detector_expert', detectors: ['ecl'] });
   assert.equal(r.status, 201);
   const who = await app.as(r.data.token).get('/whoami');
-  assert.deepEqual(who.data, { user: 'alice', role: 'detector_expert', detectors: ['ecl'] });
+  assert.deepEqual(who.data, { user: 'alice', role: 'detector_expert', detectors: ['ecl'], tokenId: r.data.id, expiresAt: null });
   const audit = await app.as(admin).get('/audit', { params: { action: 'token.create', targetId: 'alice' } });
   assert.equal(audit.data.length, 1);
   const denied = await app.as(r.data.token).post('/tokens', { user: 'bob', role: 'admin' });

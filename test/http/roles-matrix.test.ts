@@ -7,6 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { ROLES, type Role } from '../../src/domain/roles.ts';
+import { REFUSAL_ACTION } from '../../src/services/audit/record-refusal.ts';
 
 let app: TestApp;
 const tokens = new Map<Role, string>();
@@ -38,5 +39,19 @@ test('when any mutating endpoint is called without a token, then 401, and with a
       assert.ok(r.status < 500, `${route.method.toUpperCase()} ${route.path} as ${role} gave ${r.status}: ${JSON.stringify(r.data)}`);
     }
   }
-  assert.equal(await app.deps.prisma.auditEvent.count(), before, 'refused and empty requests wrote no audit event');
+  const refusals = await app.deps.prisma.auditEvent.count({ where: { action: REFUSAL_ACTION } });
+  assert.equal(await app.deps.prisma.auditEvent.count(), before + refusals, 'refused and empty requests wrote no audit event but the refusal records');
+  assert.ok(refusals >= 1 && refusals <= 60, `refusals are audited at a bounded rate (60 a minute): ${refusals}`);
+  const recorded = await app.deps.prisma.auditEvent.findFirst({ where: { action: REFUSAL_ACTION, role: 'detector_expert' } });
+  assert.ok(recorded, 'a refusal of a known token names its user and role');
+  assert.match(recorded.summary, /^403 FORBIDDEN/);
+});
+
+test('when the catalog is read, then admin may only manage users and tokens, and every other mutation names a non-admin role', () => {
+  const mutating = app.server.routes.filter((r) => r.method !== 'get');
+  const adminRoutes = mutating.filter((r) => Array.isArray(r.auth) && r.auth.includes('admin')).map((r) => `${r.method} ${r.path}`);
+  assert.deepEqual(adminRoutes.sort(), ['delete /tokens/:id', 'post /tokens']);
+  for (const r of mutating) {
+    if (!adminRoutes.includes(`${r.method} ${r.path}`)) assert.ok(r.auth !== 'public', `${r.method} ${r.path} needs a token`);
+  }
 });
