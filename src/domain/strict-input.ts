@@ -35,10 +35,11 @@ export const TextBool = z
 /** A list from a query string: repeated (?a=x&a=y) or comma-separated (?a=x,y); an array from code or a body. */
 export function textList<T extends z.ZodType>(item: T, max = 1000) {
   const items = z.array(item).min(1).max(max);
+  const { $schema: _drop, ...itemSchema } = z.toJSONSchema(item, { io: 'input', unrepresentable: 'any' });
   return z
     .union([z.string().transform((v) => v.split(',').filter(Boolean)), z.array(z.unknown())])
     .pipe(items as never)
-    .meta({ type: 'array', items: z.toJSONSchema(item, { io: 'input', unrepresentable: 'any' }), minItems: 1, maxItems: max } as never) as unknown as z.ZodType<z.output<typeof items>, unknown>;
+    .meta({ type: 'array', items: itemSchema, minItems: 1, maxItems: max } as never) as unknown as z.ZodType<z.output<typeof items>, unknown>;
 }
 
 const isoWithZone = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 time with a time zone, e.g. 2026-03-01T10:00:00Z' });
