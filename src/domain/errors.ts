@@ -10,6 +10,7 @@ export const ERROR_CODES = {
   ILLEGAL_TRANSITION: 'ILLEGAL_TRANSITION', // a state machine refused the move
   RULE_VIOLATION: 'RULE_VIOLATION', // a domain rule refused the operation (overlap, running-update check, FCSR, window closed)
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE', // a body in a content type or encoding the operation does not take
   UNAVAILABLE: 'UNAVAILABLE', // a dependency (database, executor) is not reachable
 } as const;
 export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];

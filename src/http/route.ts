@@ -61,6 +61,10 @@ function parse<T extends ZodType>(schema: T | undefined, value: unknown, where: 
   return r.data;
 }
 
+function hasBody(req: Request): boolean {
+  return req.header('transfer-encoding') !== undefined || Number(req.header('content-length') ?? 0) > 0;
+}
+
 export function requireActor(auth: Auth, actor: Actor | undefined): void {
   if (auth === 'public') return;
   if (!actor) throw new DomainError('UNAUTHENTICATED', 'this operation needs a bearer token (Authorization: Bearer …)');
@@ -109,6 +113,10 @@ export function defineRoute<P extends ZodType, Q extends ZodType, B extends ZodT
     requireActor(spec.auth, actor);
     const params = parse(spec.params, req.params, 'params');
     const query = parse(spec.query, req.query, 'query');
+    if (spec.body && !spec.rawBody && hasBody(req) && !req.is(['application/json', 'application/*+json'])) {
+      // a body the JSON parser skipped would be read as {} and act on defaults
+      throw new DomainError('UNSUPPORTED_MEDIA_TYPE', `send the body as application/json, not ${req.header('content-type') ?? 'without a content type'}`);
+    }
     const body = spec.rawBody ? (undefined as z.infer<B>) : parse(spec.body, req.body, 'body');
     const result = await handler({ req, res, params, query, body, actor });
     if (res.headersSent) return;

@@ -3,8 +3,7 @@ import type { Command } from 'commander';
 import { loadAppConfig } from '../../config/app-config.ts';
 import { createDeps } from '../../bootstrap.ts';
 import { startServer } from '../../server.ts';
-import { openForCli } from '../../db/database.ts';
-
+import { markServer, openHomeDatabase } from '../home-database.ts';
 import { createToken } from '../../services/identity/tokens.ts';
 import { SYSTEM_ACTOR, ROLES, type Actor } from '../../domain/roles.ts';
 import { systemClock } from '../../domain/clock.ts';
@@ -16,12 +15,15 @@ export function registerCoreCommands(program: Command): void {
     .description('run the API server and the scheduled work (PORT, DATABASE_URL, CALIBLOOP_HOME)')
     .action(async () => {
       const config = loadAppConfig();
+      // before the database opens: a `token create` meanwhile waits for our socket instead of opening it too
+      const unmark = markServer(config);
       const deps = await createDeps(config);
       if (deps.db.kind === 'pglite') await deps.db.shareOnSocket(config.socketDir);
       const server = await startServer(deps);
       const stop = async () => {
         await server.close();
         await deps.db.close();
+        unmark();
         process.exit(0);
       };
       process.once('SIGINT', stop);
@@ -33,7 +35,7 @@ export function registerCoreCommands(program: Command): void {
     .description('apply the committed migrations (also done automatically at server start-up)')
     .action(async (_o, cmd: Command) => {
       const config = loadAppConfig();
-      const database = await openForCli({ url: config.databaseUrl, dataDir: config.dbDir, socketDir: config.socketDir });
+      const database = await openHomeDatabase(config, { warn: (m) => process.stderr.write(`${m}\n`) });
       try {
         const applied = await database.migrate();
         output(cmd, { database: database.location, applied }, (d) => (d.applied.length ? `applied: ${d.applied.join(', ')}` : 'database is up to date'));
@@ -53,7 +55,7 @@ export function registerCoreCommands(program: Command): void {
     .option('--expires-in-days <n>', 'expiry', (v) => Number(v))
     .action(async (o, cmd: Command) => {
       const config = loadAppConfig();
-      const database = await openForCli({ url: config.databaseUrl, dataDir: config.dbDir, socketDir: config.socketDir });
+      const database = await openHomeDatabase(config, { warn: (m) => process.stderr.write(`${m}\n`) });
       try {
         if (!database.location.includes('via')) await database.migrate();
         const operator: Actor = { ...SYSTEM_ACTOR, user: `cli:${process.env.USER ?? 'operator'}` };
@@ -64,7 +66,8 @@ export function registerCoreCommands(program: Command): void {
           label: o.label,
           expiresInDays: o.expiresInDays,
         });
-        output(cmd, t, (d) => `${d.token}\n# user ${d.user}, role ${d.role}${d.detectors.length ? `, detectors ${d.detectors.join(',')}` : ''}; export CALIBLOOP_TOKEN=<the line above>`);
+        // the database is named, so a token can never silently land in a database nobody serves
+        output(cmd, { ...t, database: database.location }, (d) => `${d.token}\n# user ${d.user}, role ${d.role}${d.detectors.length ? `, detectors ${d.detectors.join(',')}` : ''}; written to ${d.database}; export CALIBLOOP_TOKEN=<the line above>`);
       } finally {
         await database.close();
       }

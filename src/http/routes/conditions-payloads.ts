@@ -78,6 +78,11 @@ export function registerConditionsPayloadRoutes(tools: RouteTools, deps: Deps): 
           { path: 'headers.content-type', message: `${type} is not accepted for payload bytes` },
         ]);
       }
+      const encoding = req.header('content-encoding');
+      if (encoding && encoding.trim().toLowerCase() !== 'identity') {
+        // the bytes are stored as sent: a compressed body would become a different payload than the client meant
+        throw new DomainError('UNSUPPORTED_MEDIA_TYPE', `send the payload bytes without Content-Encoding (got ${encoding})`, [{ path: 'headers.content-encoding', message: 'not accepted' }]);
+      }
       const declared = Number(req.header('content-length') ?? NaN);
       if (declared > deps.config.maxPayloadBytes) {
         throw new DomainError('PAYLOAD_TOO_LARGE', `payload of ${declared} bytes is larger than the limit of ${deps.config.maxPayloadBytes}`);
