@@ -24,8 +24,21 @@ export interface ErrorBody {
   error: { code: string; message: string; details?: unknown; requestId?: string };
 }
 
+type Issue = { code: string; path: PropertyKey[]; message: string; errors?: Issue[][] };
+
+/** One issue as field paths; a union is opened to the branch that fits the value's type, so paths name the field. */
+function flatten(issue: Issue, base: string[]): { path: string; message: string }[] {
+  const here = [...base, ...issue.path.map(String)];
+  if (issue.code === 'invalid_union' && issue.errors?.length) {
+    const typeMismatch = (b: Issue[]) => b.length === 1 && b[0].code === 'invalid_type' && b[0].path.length === 0;
+    const fitting = issue.errors.filter((b) => !typeMismatch(b));
+    return (fitting.length ? fitting : issue.errors).flatMap((b) => b.flatMap((i) => flatten(i, here)));
+  }
+  return [{ path: here.join('.'), message: issue.message }];
+}
+
 export function zodIssues(err: ZodError, prefix: string[] = []) {
-  return err.issues.map((i) => ({ path: [...prefix, ...i.path.map(String)].join('.'), message: i.message }));
+  return err.issues.flatMap((i) => flatten(i as unknown as Issue, prefix));
 }
 
 /** Prisma's own "record not found / unique violation" codes, surfaced as domain codes. */
