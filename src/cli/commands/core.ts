@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { loadAppConfig } from '../../config/app-config.ts';
 import { createDeps } from '../../bootstrap.ts';
 import { startServer } from '../../server.ts';
-import { markServer, openHomeDatabase } from '../home-database.ts';
+import { claimHomeForServer, openHomeDatabase } from '../home-database.ts';
 import { createToken } from '../../services/identity/tokens.ts';
 import { SYSTEM_ACTOR, ROLES, type Actor } from '../../domain/roles.ts';
 import { systemClock } from '../../domain/clock.ts';
@@ -16,7 +16,7 @@ export function registerCoreCommands(program: Command): void {
     .action(async () => {
       const config = loadAppConfig();
       // before the database opens: a `token create` meanwhile waits for our socket instead of opening it too
-      const unmark = markServer(config);
+      const unmark = await claimHomeForServer(config);
       const deps = await createDeps(config);
       if (deps.db.kind === 'pglite') await deps.db.shareOnSocket(config.socketDir);
       const server = await startServer(deps);
