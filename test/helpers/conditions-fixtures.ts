@@ -10,6 +10,7 @@ import { uploadPayload } from '../../src/services/conditions/upload-payload.ts';
 import { createTag } from '../../src/services/conditions/create-tag.ts';
 import { addIovs } from '../../src/services/conditions/add-iov.ts';
 import { setTagState } from '../../src/services/conditions/set-tag-state.ts';
+import { REFUSAL_ACTION } from '../../src/services/audit/record-refusal.ts';
 
 export const MANAGER: Actor = { user: 'carla', role: 'calibration_manager', detectors: [] };
 
@@ -47,7 +48,8 @@ export function conditions(deps: Deps, actor: Actor = MANAGER) {
         deps.prisma.iov.findMany({ orderBy: { id: 'asc' } }),
         deps.prisma.tagEvent.count(),
         deps.prisma.globalTag.findMany({ orderBy: { id: 'asc' } }),
-        deps.prisma.auditEvent.count(),
+        // refused requests are audited on their own (record-refusal.ts); everything else must stay as it was
+        deps.prisma.auditEvent.count({ where: { action: { not: REFUSAL_ACTION } } }),
       ]);
       return JSON.stringify({ iovs, events, tags, audits }, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
     },

@@ -77,7 +77,7 @@ test('when the manager blesses, then the tag is PUBLISHED and a campaign holds t
   assert.equal(r.data.finalTag, FINAL);
   assert.equal(r.data.campaign.state, 'created');
   assert.equal((await app.deps.prisma.globalTag.findUniqueOrThrow({ where: { name: FINAL } })).state, 'PUBLISHED');
-  const show = await app.as(dpm).get(`/reprocessing/${r.data.campaign.id}`);
+  const show = await app.as(dpm).get(`/reprocessing/by-id/${r.data.campaign.id}`);
   const plan = show.data.runPlan as { run: number; selected: boolean; reason: string }[];
   assert.deepEqual(plan.filter((p) => p.selected).map((p) => p.run), [1, 4]);
   assert.match(plan.find((p) => p.run === 2)!.reason, /run type cosmic/);
@@ -91,8 +91,8 @@ test('when the manager blesses, then the tag is PUBLISHED and a campaign holds t
 
 test('when a detector expert or the calibration manager tries to launch the campaign, then 403; the data-production manager launches it', async () => {
   const c = await app.deps.prisma.reprocessingCampaign.findFirstOrThrow();
-  assert.equal((await app.as(ecl).post(`/reprocessing/${c.id}/launch`, {})).status, 403);
-  assert.equal((await app.as(manager).post(`/reprocessing/${c.id}/launch`, {})).status, 403);
+  assert.equal((await app.as(ecl).post(`/reprocessing/${BUCKET}/launch`, {})).status, 403);
+  assert.equal((await app.as(manager).post(`/reprocessing/${BUCKET}/launch`, {})).status, 403);
   assert.equal((await app.deps.prisma.reprocessingCampaign.findFirstOrThrow()).state, 'created');
   const r = await app.as(dpm).post(`/reprocessing/${BUCKET}/launch`, {});
   assert.equal(r.status, 200, JSON.stringify(r.data));
@@ -103,7 +103,7 @@ test('when a detector expert or the calibration manager tries to launch the camp
   assert.deepEqual([...new Set(jobs.map((j) => j.run))], [1, 4]);
   assert.deepEqual(jobs[0].tagChain, [FINAL]);
   assert.ok((jobs[0].command as string[]).some((a) => a.includes('localdb')), 'jobs read the blessed tag through a local database');
-  assert.equal((await app.as(dpm).post(`/reprocessing/${c.id}/launch`, {})).status, 409);
+  assert.equal((await app.as(dpm).post(`/reprocessing/${BUCKET}/launch`, {})).status, 409);
 });
 
 test('when the campaign\'s jobs end with one run failed on its input, then a warning goes out once, the campaign finishes, the bucket is done and the report says why', async () => {
@@ -126,12 +126,12 @@ test('when the campaign\'s jobs end with one run failed on its input, then a war
   assert.equal((await app.deps.prisma.bucket.findUniqueOrThrow({ where: { name: BUCKET } })).stage, 'done');
   assert.equal(await app.deps.prisma.notification.count({ where: { kind: 'reprocessing_failing' } }), 1);
   assert.ok(await app.deps.prisma.notification.findUnique({ where: { key: `reprocessing-finished:${c.id}` } }));
-  const report = (await app.as(ecl).get(`/reprocessing/${c.id}/report`)).data;
+  const report = (await app.as(ecl).get(`/reprocessing/${BUCKET}/report`)).data;
   assert.equal(report.tag, FINAL);
   assert.deepEqual(report.summary.runs, { selected: 2, done: 1, failed: 1, pending: 0, skipped: 2 });
   assert.equal(report.summary.events.out, 3 * 2990, "events written by the succeeded jobs");
   assert.match(report.failed[0].reason, /input error/);
   assert.deepEqual(report.skipped.map((s: { run: number }) => s.run), [2, 3]);
-  const abort = await app.as(dpm).post(`/reprocessing/${c.id}/abort`, { reason: 'too late' });
+  const abort = await app.as(dpm).post(`/reprocessing/${BUCKET}/abort`, { reason: 'too late' });
   assert.equal(abort.status, 409, 'a finished campaign cannot be aborted');
 });

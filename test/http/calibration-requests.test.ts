@@ -5,6 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { REFUSAL_ACTION } from '../../src/services/audit/record-refusal.ts';
 
 let app: TestApp;
 let ecl: string;
@@ -25,7 +26,7 @@ after(async () => {
 
 async function counts() {
   const p = app.deps.prisma;
-  return { requests: await p.algorithmRequest.count(), runs: await p.calibrationRun.count(), audit: await p.auditEvent.count(), candidates: await p.payloadCandidate.count({ where: { state: 'pending' } }) };
+  return { requests: await p.algorithmRequest.count(), runs: await p.calibrationRun.count(), audit: await p.auditEvent.count({ where: { action: { not: REFUSAL_ACTION } } }), candidates: await p.payloadCandidate.count({ where: { state: 'pending' } }) };
 }
 
 test('when an ECL expert requests a CDC calibration, then 403 and nothing is stored', async () => {

@@ -7,6 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { seedBucket, ensureRunningTag } from '../helpers/loop-fixtures.ts';
+import { REFUSAL_ACTION } from '../../src/services/audit/record-refusal.ts';
 
 let app: TestApp;
 let ecl: string;
@@ -25,7 +26,7 @@ const fixBody = (over: Record<string, unknown> = {}) => ({
 
 async function counts() {
   const p = app.deps.prisma;
-  return { payloads: await p.payload.count(), fixes: await p.fix.count(), iovs: await p.iov.count(), audit: await p.auditEvent.count(), windows: await p.fixWindow.findMany() };
+  return { payloads: await p.payload.count(), fixes: await p.fix.count(), iovs: await p.iov.count(), audit: await p.auditEvent.count({ where: { action: { not: REFUSAL_ACTION } } }), windows: await p.fixWindow.findMany() };
 }
 
 before(async () => {

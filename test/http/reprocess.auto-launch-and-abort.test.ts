@@ -48,10 +48,10 @@ test('when auto_launch is configured, then blessing launches the campaign as the
 
 test('when anyone but the data-production manager aborts, then 403; the manager aborts with a reason and the jobs are cancelled', async () => {
   const c = await app.deps.prisma.reprocessingCampaign.findFirstOrThrow();
-  assert.equal((await app.as(ecl).post(`/reprocessing/${c.id}/abort`, { reason: 'x' })).status, 403);
-  assert.equal((await app.as(manager).post(`/reprocessing/${c.id}/abort`, { reason: 'x' })).status, 403);
-  assert.equal((await app.as(dpm).post(`/reprocessing/${c.id}/abort`, {})).status, 400);
-  const r = await app.as(dpm).post(`/reprocessing/${c.id}/abort`, { reason: 'wrong tag, blessing to be redone' });
+  assert.equal((await app.as(ecl).post(`/reprocessing/${BUCKET}/abort`, { reason: 'x' })).status, 403);
+  assert.equal((await app.as(manager).post(`/reprocessing/${BUCKET}/abort`, { reason: 'x' })).status, 403);
+  assert.equal((await app.as(dpm).post(`/reprocessing/${BUCKET}/abort`, {})).status, 400);
+  const r = await app.as(dpm).post(`/reprocessing/${BUCKET}/abort`, { reason: 'wrong tag, blessing to be redone' });
   assert.equal(r.status, 200, JSON.stringify(r.data));
   assert.equal(r.data.state, 'aborted');
   assert.equal(r.data.cancelledJobs, 6);
