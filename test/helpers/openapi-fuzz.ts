@@ -47,10 +47,41 @@ export function prng(seed: number) {
 }
 export type Rng = ReturnType<typeof prng>;
 
-export function operations(doc: Schema): Operation[] {
+const METHODS = ['get', 'post', 'put', 'patch', 'delete', 'head', 'options'];
+/** Parameter locations the generator fills; anything else makes `operations` throw rather than skip it. */
+const LOCATIONS = new Set(['path', 'query', 'header']);
+
+/** Replaces local `$ref`s (#/components/…) by what they point to; a cycle deeper than 16 becomes {} (any value). */
+function deref(doc: Schema, v: unknown, depth = 0): any {
+  if (Array.isArray(v)) return v.map((x) => deref(doc, x, depth));
+  if (!v || typeof v !== 'object') return v;
+  const ref = (v as Schema).$ref;
+  if (typeof ref === 'string') {
+    if (!ref.startsWith('#/')) throw new Error(`cannot fuzz a remote $ref ${ref}`);
+    if (depth > 16) return {};
+    const target = ref.slice(2).split('/').reduce<any>((o, k) => o?.[k.replace(/~1/g, '/').replace(/~0/g, '~')], doc);
+    if (target === undefined) throw new Error(`dangling $ref ${ref}`);
+    return deref(doc, target, depth + 1);
+  }
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, deref(doc, x, depth)]));
+}
+
+/** Every operation the document lists; throws on what the generator cannot fuzz (nothing is skipped silently). */
+export function operations(raw: Schema): Operation[] {
+  const doc = { ...raw, paths: deref(raw, raw.paths ?? {}) };
   const out: Operation[] = [];
-  for (const [path, item] of Object.entries<Schema>(doc.paths ?? {})) {
-    for (const method of ['get', 'post', 'put', 'patch', 'delete']) if (item[method]) out.push({ method, path, op: item[method] });
+  for (const [path, item] of Object.entries<Schema>(doc.paths)) {
+    for (const key of Object.keys(item)) {
+      if (!METHODS.includes(key) && !['parameters', 'summary', 'description', 'servers'].includes(key)) throw new Error(`${path}: cannot fuzz "${key}"`);
+    }
+    if (item.parameters) throw new Error(`${path}: path-level parameters are not supported by the fuzzer; declare them per operation`);
+    for (const method of METHODS) {
+      if (!item[method]) continue;
+      for (const p of item[method].parameters ?? []) {
+        if (!LOCATIONS.has(p.in)) throw new Error(`${method} ${path}: parameter in "${p.in}" not supported by the fuzzer`);
+      }
+      out.push({ method, path, op: item[method] });
+    }
   }
   return out;
 }
@@ -209,6 +240,12 @@ export function generate(o: Operation, rng: Rng, dict: Dictionary, callers: Call
   const headers: Record<string, string> = {};
   if (caller === 'bogus') headers.authorization = rng.pick(['Bearer clb_nope', 'Basic YWJj', 'Bearer', 'Bearer a b']);
   else if (caller !== 'none') headers.authorization = `Bearer ${callers.tokens[caller]}`;
+  // header parameters the document declares: valid, or a value HTTP can carry that the schema refuses
+  for (const p of params.filter((x) => x.in === 'header')) {
+    if (!p.required && rng.chance(0.5)) continue;
+    const v = textOf(validValue(p.schema, rng, dict));
+    headers[p.name.toLowerCase()] = rng.chance(broken / 3) ? rng.pick(['', '..', '-1', '9223372036854775808', 'x'.repeat(300), 'a b']) : v;
+  }
   if (rng.chance(0.05)) headers['x-request-id'] = rng.pick(['../../etc', 'x'.repeat(200), 'ok-id']);
   if (rng.chance(0.03)) headers['if-none-match'] = rng.pick(['*', 'W/"x"', '"",,,']);
 
@@ -228,10 +265,12 @@ export function generate(o: Operation, rng: Rng, dict: Dictionary, callers: Call
       bodyKind = 'junk';
       json = undefined;
     }
-  } else if (content['application/octet-stream']) {
+  } else if (Object.keys(content).length) {
+    // any other declared content type (octet-stream uploads, forms, text): bytes in that type
+    const type = Object.keys(content)[0];
     body = Buffer.from(Array.from({ length: rng.int(0, 64) }, () => rng.int(0, 255)));
     bodyKind = 'raw';
-    headers['content-type'] = 'application/octet-stream';
+    headers['content-type'] = type;
   } else if (rng.chance(0.1)) {
     json = breakValue({}, rng);
     body = Buffer.from(JSON.stringify(json));
@@ -292,6 +331,11 @@ export function makeJudge() {
         const v = r.pathValues[p.name];
         if (v === undefined) problems.push(`path ${p.name} not decodable`);
         else if (!compile(text, p.schema)(v)) problems.push(`path ${p.name}=${JSON.stringify(v)}`);
+      } else if (p.in === 'header') {
+        const v = r.headers[p.name.toLowerCase()];
+        if (v === undefined) {
+          if (p.required) problems.push(`header ${p.name} missing`);
+        } else if (!compile(text, { type: 'object', properties: { v: p.schema } })({ v })) problems.push(`header ${p.name}=${JSON.stringify(v)}`);
       } else if (p.in === 'query') {
         const values = r.query.filter(([k]) => k === p.name).map(([, v]) => v);
         if (values.length === 0) {
