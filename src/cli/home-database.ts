@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import pg from 'pg';
 import type { AppConfig } from '../config/app-config.ts';
-import { openForCli, type Database } from '../db/database.ts';
+import { openForCli, redact, type Database } from '../db/database.ts';
 import { CliError } from '../clients/api-client.ts';
 
 /** Who holds this home's database: written atomically (O_EXCL) by whoever opens the embedded data directory. */
@@ -30,10 +30,6 @@ export interface HomeLock {
 
 const LOCK = 'home.lock';
 const SOCKET = '.s.PGSQL.5432';
-
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
-}
 
 function alive(pid: number): boolean {
   try {
@@ -89,7 +85,7 @@ const pause = () => new Promise((r) => setTimeout(r, 200));
  * the server then holds the home until it stops, so a later `token create` talks through its socket.
  */
 export async function claimHomeForServer(config: Pick<AppConfig, 'socketDir' | 'databaseUrl' | 'dbDir'>): Promise<() => void> {
-  const lock = { holder: 'server' as const, database: config.databaseUrl ? ('postgresql' as const) : ('pglite' as const), location: config.databaseUrl ? redactUrl(config.databaseUrl) : config.dbDir };
+  const lock = { holder: 'server' as const, database: config.databaseUrl ? ('postgresql' as const) : ('pglite' as const), location: config.databaseUrl ? redact(config.databaseUrl) : config.dbDir };
   for (;;) {
     const r = tryClaim(config.socketDir, lock);
     if ('release' in r) return r.release;
@@ -120,8 +116,8 @@ export async function openHomeDatabase(config: Pick<AppConfig, 'socketDir' | 'da
   const deadline = Date.now() + (opts.waitMs ?? 120_000);
   if (config.databaseUrl) {
     const held = readHomeLock(config.socketDir);
-    if (held?.holder === 'server' && held.location !== redactUrl(config.databaseUrl)) {
-      opts.warn?.(`note: the server on this home (pid ${held.pid}) serves ${held.location}; writing to DATABASE_URL ${redactUrl(config.databaseUrl)} as asked`);
+    if (held?.holder === 'server' && held.location !== redact(config.databaseUrl)) {
+      opts.warn?.(`note: the server on this home (pid ${held.pid}) serves ${held.location}; writing to DATABASE_URL ${redact(config.databaseUrl)} as asked`);
     }
     return openForCli({ url: config.databaseUrl, dataDir: config.dbDir, socketDir: config.socketDir });
   }

@@ -62,7 +62,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
   return db;
 }
 
-function redact(url: string): string {
+export function redact(url: string): string {
   return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
 }
 
