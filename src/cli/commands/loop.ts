@@ -176,9 +176,10 @@ export function registerLoopCommands(program: Command): void {
       );
     });
   re.command('show <campaign>')
-    .description('a campaign (id or bucket name) with its run plan')
-    .action(async (ref: string, _o, cmd: Command) => {
-      const { data } = await api(cmd).get(`/reprocessing/${encodeURIComponent(ref)}`);
+    .description("a campaign (its name or its bucket's name; --id for the campaign's id) with its run plan")
+    .option('--id', 'the argument is the campaign id')
+    .action(async (ref: string, o, cmd: Command) => {
+      const { data } = await api(cmd).get(o.id ? `/reprocessing/by-id/${encodeURIComponent(ref)}` : `/reprocessing/${encodeURIComponent(ref)}`);
       output(cmd, data, campaignText);
     });
   re.command('launch <campaign>')
@@ -219,14 +220,14 @@ export function registerLoopCommands(program: Command): void {
         ...(o.reason ? { reason: o.reason } : {}),
       };
       const { data } = await api(cmd).post('/reprocessing', body);
-      output(cmd, data, (c) => `campaign ${c.id} (${c.name}): ${c.runs.selected} run(s) selected, ${c.runs.skipped} skipped; launch it: calibloop reprocess launch ${c.id}`);
+      output(cmd, data, (c) => `campaign ${c.id} (${c.name}): ${c.runs.selected} run(s) selected, ${c.runs.skipped} skipped; launch it: calibloop reprocess launch ${c.name}`);
     });
   re.command('recreate <campaign>')
     .description('re-create an aborted campaign under its name (data-production manager)')
     .option('--reason <text>')
     .action(async (ref: string, o, cmd: Command) => {
       const { data } = await api(cmd).post(`/reprocessing/${encodeURIComponent(ref)}/recreate`, o.reason ? { reason: o.reason } : {});
-      output(cmd, data, (c) => `campaign ${c.id} (${c.name}) re-created from ${c.recreatedFrom}: ${c.runs.selected} run(s) selected; launch it: calibloop reprocess launch ${c.id}`);
+      output(cmd, data, (c) => `campaign ${c.id} (${c.name}) re-created from ${c.recreatedFrom}: ${c.runs.selected} run(s) selected; launch it: calibloop reprocess launch ${c.name}`);
     });
   re.command('report <campaign>')
     .description('runs done / failed / skipped with reasons, events, tag used')

@@ -77,7 +77,9 @@ export function demoPeople(baseUrl: string, accounts: DemoAccounts): DemoPeople 
       return { campaign: data.campaign.id, finalTag: data.finalTag };
     },
     async launch(campaign) {
-      const { data } = await production.post(`/reprocessing/${campaign}/launch`, {});
+      // campaigns are addressed by their bucket's name; the id only under /by-id/
+      const { data: c } = await production.get(`/reprocessing/by-id/${campaign}`);
+      const { data } = await production.post(`/reprocessing/${encodeURIComponent(c.bucket)}/launch`, {});
       return { jobs: data.jobs.total };
     },
   };
