@@ -1,6 +1,7 @@
 /** Payload candidates: the manager's worklist and decisions (one by one or per bucket). */
 import { z } from 'zod';
 import type { Deps } from '../../deps.ts';
+import { IdText } from '../../domain/strict-input.ts';
 import { defineRoute, type RouteTools } from '../route.ts';
 import { ListCandidatesQuerySchema, listCandidates } from '../../services/calibration/list-candidates.ts';
 import { approvePayloads } from '../../services/calibration/approve-payloads.ts';
@@ -9,8 +10,7 @@ import { DecidePayloadsSchema } from '../../services/calibration/decide-payloads
 import { CandidateViewSchema } from '../../services/calibration/candidate-view.ts';
 import { CandidateComparisonSchema, candidateComparison, candidateImage } from '../../services/calibration/candidate-comparison.ts';
 
-/** Strict id: digits only, no coercion of other shapes. */
-const CandidateId = z.strictObject({ id: z.string().regex(/^[1-9][0-9]{0,9}$/, 'a positive integer id').transform(Number) });
+const CandidateId = z.strictObject({ id: IdText });
 const ImageParams = CandidateId.extend({ file: z.string().regex(/^[\w.-]+\.(png|svg|pdf)$/i, 'a PNG, SVG or PDF file name') });
 
 export function registerCalibrationPayloadRoutes(tools: RouteTools, deps: Deps): void {
