@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { createDeps } from '../../bootstrap.ts';
 import { startServer } from '../../server.ts';
 import { runDemo } from '../../services/demo/run-demo.ts';
+import { claimHomeForServer } from '../home-database.ts';
 
 export function registerDemoCommands(program: Command): void {
   program
@@ -13,7 +14,14 @@ export function registerDemoCommands(program: Command): void {
     .option('--timeout-min <n>', 'with --exit-when-complete: give up after this many minutes', (v) => Number(v), 20)
     .action(async (o) => {
       const code = await runDemo({
-        host: { createDeps, startServer: (deps) => startServer(deps, { scheduler: false }) },
+        host: {
+          // like serve: hold the home before opening its database, so a token create meanwhile waits for our socket
+          createDeps: async (config, overrides) => {
+            await claimHomeForServer(config);
+            return createDeps(config, overrides);
+          },
+          startServer: (deps) => startServer(deps, { scheduler: false }),
+        },
         home: o.home ?? process.env.CALIBLOOP_HOME ?? './var',
         exitWhenComplete: Boolean(o.exitWhenComplete),
         timeoutMin: o.timeoutMin,
