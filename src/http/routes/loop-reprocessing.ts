@@ -3,7 +3,7 @@
  */
 import { z } from 'zod';
 import { IdText, textInt } from '../../domain/strict-input.ts';
-import { BucketNameSchema } from '../../services/conditions/support/schemas.ts';
+import { nameSchema } from '../../domain/names.ts';
 import type { Deps } from '../../deps.ts';
 import { defineRoute, type RouteTools } from '../route.ts';
 import { campaignReport, listCampaigns, showCampaign } from '../../services/loop/campaigns.ts';
@@ -15,8 +15,8 @@ import { GoodRunsQuery, goodRuns } from '../../services/loop/good-run-list.ts';
 import { listNotifications } from '../../services/loop/list-notifications.ts';
 import { campaignLifecycle } from '../../domain/reprocessing.ts';
 
-/** A campaign is named by its bucket; its id is only used where the URL says so (/reprocessing/by-id/{id}). */
-const Ref = z.object({ bucket: BucketNameSchema.describe("the campaign's bucket") });
+/** A campaign is addressed by its name or its bucket's name; its id only where the URL says so (/reprocessing/by-id/{id}). */
+const Ref = z.object({ campaign: nameSchema('campaign name').describe("the campaign's name, or its bucket's name") });
 const Campaign = z.object({}).passthrough().describe('reprocessing campaign');
 
 export function registerLoopReprocessingRoutes(tools: RouteTools, deps: Deps): void {
@@ -37,14 +37,14 @@ export function registerLoopReprocessingRoutes(tools: RouteTools, deps: Deps): v
     tools,
     {
       method: 'get',
-      path: '/reprocessing/:bucket',
+      path: '/reprocessing/:campaign',
       tag: 'reprocessing',
       summary: 'A campaign with its run plan',
       auth: 'authenticated',
       params: Ref,
       response: Campaign,
     },
-    async ({ params }) => showCampaign(deps, params.bucket),
+    async ({ params }) => showCampaign(deps, params.campaign),
   );
   defineRoute(
     tools,
@@ -63,20 +63,20 @@ export function registerLoopReprocessingRoutes(tools: RouteTools, deps: Deps): v
     tools,
     {
       method: 'get',
-      path: '/reprocessing/:bucket/report',
+      path: '/reprocessing/:campaign/report',
       tag: 'reprocessing',
       summary: 'Campaign report: runs done / failed / skipped with reasons, events, tag used',
       auth: 'authenticated',
       params: Ref,
       response: z.object({}).passthrough(),
     },
-    async ({ params }) => campaignReport(deps, params.bucket),
+    async ({ params }) => campaignReport(deps, params.campaign),
   );
   defineRoute(
     tools,
     {
       method: 'post',
-      path: '/reprocessing/:bucket/launch',
+      path: '/reprocessing/:campaign/launch',
       tag: 'reprocessing',
       summary: 'Launch a created campaign (data-production manager)',
       auth: ['data_production_manager'],
@@ -84,13 +84,13 @@ export function registerLoopReprocessingRoutes(tools: RouteTools, deps: Deps): v
       body: z.object({}).optional(),
       response: Campaign,
     },
-    async ({ params, actor }) => launchCampaign(deps, actor!, params.bucket),
+    async ({ params, actor }) => launchCampaign(deps, actor!, params.campaign),
   );
   defineRoute(
     tools,
     {
       method: 'post',
-      path: '/reprocessing/:bucket/abort',
+      path: '/reprocessing/:campaign/abort',
       tag: 'reprocessing',
       summary: 'Abort a campaign: cancels its jobs; the bucket is marked failed (data-production manager, with a reason)',
       auth: ['data_production_manager'],
@@ -98,7 +98,7 @@ export function registerLoopReprocessingRoutes(tools: RouteTools, deps: Deps): v
       body: z.object({ reason: z.string().trim().min(1, 'required').max(2000) }),
       response: Campaign,
     },
-    async ({ params, body, actor }) => abortCampaign(deps, actor!, params.bucket, body),
+    async ({ params, body, actor }) => abortCampaign(deps, actor!, params.campaign, body),
   );
   defineRoute(
     tools,
@@ -118,7 +118,7 @@ export function registerLoopReprocessingRoutes(tools: RouteTools, deps: Deps): v
     tools,
     {
       method: 'post',
-      path: '/reprocessing/:id/recreate',
+      path: '/reprocessing/:campaign/recreate',
       tag: 'reprocessing',
       summary: 'Re-create an aborted campaign under its name: same runs, tags, release and requirements; jobs and outputs of its own (data-production manager)',
       auth: ['data_production_manager'],
@@ -127,7 +127,7 @@ export function registerLoopReprocessingRoutes(tools: RouteTools, deps: Deps): v
       response: Campaign,
       status: 201,
     },
-    async ({ params, body, actor }) => recreateCampaign(deps, actor!, params.id, body ?? {}),
+    async ({ params, body, actor }) => recreateCampaign(deps, actor!, params.campaign, body ?? {}),
   );
   defineRoute(
     tools,

@@ -16,7 +16,7 @@ import { invalid } from '../../domain/errors.ts';
 import { TAG_TYPE_LIST } from '../../domain/tag-states.ts';
 import { requireActor } from '../route.ts';
 import { zodIssues } from '../errors.ts';
-import { MANAGER_OR_ADMIN } from '../routes/conditions-common.ts';
+import { MANAGER } from '../routes/conditions-common.ts';
 import { findPayloadsByChecksum } from '../../services/conditions/read-payloads.ts';
 import { uploadPayload } from '../../services/conditions/upload-payload.ts';
 import { addIovByIds } from '../../services/conditions/add-iov.ts';
@@ -42,7 +42,7 @@ function parseBody<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
 
 function actorFor(res: { locals: Record<string, unknown> }): Actor {
   const actor = res.locals.actor as Actor | undefined;
-  requireActor(MANAGER_OR_ADMIN, actor);
+  requireActor(MANAGER, actor);
   return actor!;
 }
 

@@ -7,6 +7,7 @@
  * (`campaign_<id>`), so campaigns over the same runs never share a key or an output file.
  */
 import { z } from 'zod';
+import { nameSchema } from '../../domain/names.ts';
 import type { Deps } from '../../deps.ts';
 import { DEFAULT_REQUIREMENTS, type RunRequirements } from '../../domain/reprocessing.ts';
 import { conflict, forbidden, invalid } from '../../domain/errors.ts';
@@ -17,11 +18,10 @@ import { campaignView } from './campaigns.ts';
 import { selectCampaignRuns } from './good-run-list.ts';
 import { inTransaction, type Tx } from '../../db/transaction.ts';
 
-const NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,99}$/;
 const TagName = z.string().min(1).max(200);
 
 export const CreateCampaignSchema = z.strictObject({
-  name: z.string().regex(NAME, 'a letter, then letters, digits, _ . - (at most 100)'),
+  name: nameSchema('campaign name', 100),
   exp: z.number().int().min(0),
   firstRun: z.number().int().min(0),
   lastRun: z.number().int().min(0),
