@@ -88,7 +88,7 @@ test('when a bucket is blessed, then its final tag holds a GoodRunList payload t
   // the campaign's selection is the list's, and it says which payload it came from
   const c = r.campaign;
   assert.deepEqual(c.runSource.payloads.map((p: any) => [p.tag, p.name, p.revision]), [[FINAL1, 'GoodRunList', iov.revision]]);
-  const plan = (await app.as(dpm).get(`/reprocessing/${c.id}`)).data.runPlan;
+  const plan = (await app.as(dpm).get(`/reprocessing/by-id/${c.id}`)).data.runPlan;
   assert.deepEqual(plan.filter((p: any) => p.selected).map((p: any) => p.run), [1, 4]);
   assert.match(plan.find((p: any) => p.run === 3).reason, /cdc quality is bad/);
   assert.match(plan.find((p: any) => p.run === 2).reason, /run type cosmic/);
@@ -138,11 +138,11 @@ test('when the data-production manager creates a special processing over runs of
   assert.equal(sp.bucket, null);
   assert.equal(sp.release, 'release-08-02-00');
   assert.deepEqual(sp.runSource.payloads.map((p: any) => p.bucket).sort(), ['e12_bucket1', 'e12_bucket2']);
-  const plan = (await app.as(dpm).get(`/reprocessing/${sp.id}`)).data.runPlan;
+  const plan = (await app.as(dpm).get(`/reprocessing/by-id/${sp.id}`)).data.runPlan;
   assert.deepEqual(plan.map((p: any) => [p.run, p.selected]), [[3, false], [4, true], [5, true], [6, false]], 'ugly ECL not accepted here');
   assert.equal((await app.as(dpm).post('/reprocessing', body)).status, 409, 'a live campaign of that name exists');
 
-  const launched = await app.as(dpm).post(`/reprocessing/${sp.id}/launch`, {});
+  const launched = await app.as(dpm).post(`/reprocessing/${sp.name}/launch`, {});
   assert.equal(launched.status, 200, JSON.stringify(launched.data));
   assert.equal(launched.data.state, 'running');
   const jobs = await app.deps.prisma.job.findMany({ where: { campaignId: sp.id }, orderBy: { id: 'asc' } });
@@ -163,23 +163,23 @@ test('when the data-production manager creates a special processing over runs of
 
 test('when a campaign is aborted, then it can be re-created under its name, selecting from the same good-run lists, with new jobs of its own', async () => {
   const sp = (await app.as(dpm).get('/reprocessing/sproc_e12_r3_6')).data;
-  const abort = await app.as(dpm).post(`/reprocessing/${sp.id}/abort`, { reason: 'wrong release' });
+  const abort = await app.as(dpm).post(`/reprocessing/${sp.name}/abort`, { reason: 'wrong release' });
   assert.equal(abort.status, 200, JSON.stringify(abort.data));
-  assert.equal((await app.as(manager).post(`/reprocessing/${sp.id}/recreate`, {})).status, 403);
+  assert.equal((await app.as(manager).post(`/reprocessing/${sp.name}/recreate`, {})).status, 403);
   // the run table changes after blessing; the re-created campaign still selects what the blessed list says
   await app.deps.prisma.run.update({ where: { exp_run: { exp: 12, run: 4 } }, data: { quality: { ...GOOD, cdc: 'bad' } } });
-  const re = await app.as(dpm).post(`/reprocessing/${sp.id}/recreate`, { reason: 'with the right release' });
+  const re = await app.as(dpm).post(`/reprocessing/${sp.name}/recreate`, { reason: 'with the right release' });
   assert.equal(re.status, 201, JSON.stringify(re.data));
   assert.notEqual(re.data.id, sp.id);
   assert.equal(re.data.name, 'sproc_e12_r3_6');
   assert.equal(re.data.recreatedFrom, sp.id);
   assert.equal(re.data.state, 'created');
-  const plan = (await app.as(dpm).get(`/reprocessing/${re.data.id}`)).data.runPlan;
+  const plan = (await app.as(dpm).get(`/reprocessing/by-id/${re.data.id}`)).data.runPlan;
   assert.deepEqual(plan.filter((p: any) => p.selected).map((p: any) => p.run), [4, 5]);
-  assert.equal((await app.as(dpm).post(`/reprocessing/${sp.id}/recreate`, {})).status, 409, 'the name is live again');
+  assert.equal((await app.as(dpm).post(`/reprocessing/${sp.name}/recreate`, {})).status, 409, 'the name is live again');
   assert.equal((await app.as(dpm).get('/reprocessing/sproc_e12_r3_6')).data.id, re.data.id, 'the name finds the live campaign');
 
-  const launched = await app.as(dpm).post(`/reprocessing/${re.data.id}/launch`, {});
+  const launched = await app.as(dpm).post(`/reprocessing/${re.data.name}/launch`, {});
   assert.equal(launched.status, 200, JSON.stringify(launched.data));
   const fresh = await app.deps.prisma.job.findMany({ where: { campaignId: re.data.id } });
   const aborted = await app.deps.prisma.job.findMany({ where: { campaignId: sp.id } });
