@@ -7,6 +7,7 @@ import type { Deps } from '../deps.ts';
 import { createRegistry, buildDocument } from './openapi.ts';
 import { authMiddleware, redactUrl } from './auth.ts';
 import { refusalRecorder } from '../services/audit/record-refusal.ts';
+import { apiDocsRouter } from './api-docs.ts';
 import { errorMiddleware } from './errors.ts';
 import { registerAllRoutes } from './routes/index.ts';
 import type { RouteTools } from './route.ts';
@@ -71,6 +72,7 @@ export function makeApp(deps: Deps) {
   });
   api.use((req, _res, next) => next(new DomainError('NOT_FOUND', `no endpoint ${req.method} ${req.baseUrl}${req.path}`)));
   app.use('/api/v1', api);
+  app.use('/api/docs', apiDocsRouter());
   // the Belle II conditions REST API (basf2, b2conditionsdb), with its own error shape
   app.use('/v2', makeV2Router(deps));
   app.use(dashboardRouter());

@@ -9,6 +9,7 @@ import { DomainError } from '../domain/errors.ts';
 import type { Actor, Role } from '../domain/roles.ts';
 import { zodIssues } from './errors.ts';
 import { controlCharacterIssues } from '../domain/strict-input.ts';
+import { ErrorBodySchema, ERROR_DESCRIPTIONS } from './openapi.ts';
 
 export type Auth = 'public' | 'authenticated' | readonly Role[];
 
@@ -18,11 +19,19 @@ export interface RouteSpec<P extends ZodType, Q extends ZodType, B extends ZodTy
   path: string;
   summary: string;
   tag: string;
+  /** defaults to one derived from method and path (operationIdFor) */
+  operationId?: string;
+  /** an example success body for the document; without one, the document builds one from the response schema */
+  example?: unknown;
+  /** refusals beyond the ones derived from auth, path parameters and method (e.g. 413 for uploads) */
+  errors?: number[];
   auth: Auth;
   params?: P;
   query?: Q;
   body?: B;
   response?: ZodType;
+  /** media type of the success body when it is not JSON (the handler writes it itself) */
+  responseContentType?: string;
   /** status on success (default 200; 201 for POST that creates) */
   status?: number;
   description?: string;
@@ -83,9 +92,11 @@ export function defineRoute<P extends ZodType, Q extends ZodType, B extends ZodT
   const openapiPath = '/api/v1' + spec.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
   const security = spec.auth === 'public' ? [] : [{ bearerAuth: [] }];
   const roles = spec.auth === 'public' ? 'anyone' : spec.auth === 'authenticated' ? 'any token' : spec.auth.join(', ');
+  const okStatus = spec.status ?? 200;
   tools.registry.registerPath({
     method: spec.method,
     path: openapiPath,
+    operationId: spec.operationId ?? operationIdFor(spec.method, spec.path),
     summary: spec.summary,
     description: `${spec.description ?? ''}\n\nAllowed: ${roles}.`.trim(),
     tags: [spec.tag],
@@ -100,12 +111,11 @@ export function defineRoute<P extends ZodType, Q extends ZodType, B extends ZodT
           : undefined,
     },
     responses: {
-      [spec.status ?? 200]: {
+      [okStatus]: {
         description: 'success',
-        content: spec.response ? { 'application/json': { schema: spec.response as never } } : undefined,
+        content: spec.response ? { [spec.responseContentType ?? 'application/json']: { schema: spec.response as never, ...(spec.example !== undefined ? { example: spec.example } : {}) } } : undefined,
       },
-      400: { description: 'invalid input (details name the field paths)' },
-      ...(spec.auth === 'public' ? {} : { 401: { description: 'no or unknown token' }, 403: { description: 'role or detector scope does not allow it' } }),
+      ...Object.fromEntries(refusalsFor(spec).map((status) => [status, { description: ERROR_DESCRIPTIONS[status] ?? 'refused', content: { 'application/json': { schema: ErrorBodySchema } } }])),
     },
   });
   const wrapped: RequestHandler = async (req, res) => {
@@ -133,4 +143,25 @@ export function defineRoute<P extends ZodType, Q extends ZodType, B extends ZodT
     tools.bodyParsers[spec.method](spec.path, (req, res, next) => (res.locals.actor ? large(req, res, next) : next()));
   }
   tools.router[spec.method](spec.path, wrapped);
+}
+
+/** `get /tags/:name/iovs` → `getTagsByNameIovs`: unique because method + path are, stable for client generators. */
+export function operationIdFor(method: string, path: string): string {
+  const words = path
+    .split('/')
+    .filter(Boolean)
+    .map((seg) => (seg.startsWith(':') ? `by-${seg.slice(1)}` : seg))
+    .flatMap((seg) => seg.split(/[^A-Za-z0-9]+/))
+    .filter(Boolean);
+  return method + words.map((w) => w[0].toUpperCase() + w.slice(1)).join('');
+}
+
+/** Which refusals an endpoint can answer, from what it declares; each answers with the shared Error body. */
+function refusalsFor(spec: { method: string; path: string; auth: Auth; errors?: number[] }): number[] {
+  const out = new Set<number>([400]);
+  if (spec.auth !== 'public') [401, 403].forEach((s) => out.add(s));
+  if (spec.path.includes(':')) out.add(404);
+  if (spec.method !== 'get') [409, 422].forEach((s) => out.add(s));
+  for (const s of spec.errors ?? []) out.add(s);
+  return [...out].sort((a, b) => a - b);
 }

@@ -42,7 +42,7 @@ export function registerCalibrationRequestRoutes(tools: RouteTools, deps: Deps):
   );
   defineRoute(
     tools,
-    { method: 'get', path: '/requests/:id', tag: 'calibration', summary: 'One algorithm request with its calibration run', auth: 'authenticated', params: IdParams },
+    { method: 'get', path: '/requests/:id', tag: 'calibration', summary: 'One algorithm request with its calibration run', auth: 'authenticated', params: IdParams, response: RequestViewSchema.extend({ calibrationRun: z.looseObject({ id: z.number(), state: z.string() }).nullable() }) },
     async ({ params }) => showRequest(deps, params.id),
   );
   defineRoute(

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { BucketNameSchema } from '../../services/conditions/support/schemas.ts';
 import type { Deps } from '../../deps.ts';
+import { AdvanceSummarySchema, BucketCalibrationsSchema, CalibrationRunSchema, PlannedBucketSchema } from '../response-schemas.ts';
 import { defineRoute, type RouteTools } from '../route.ts';
 import { ListCalibrationsQuerySchema, bucketCalibrationStatus, listCalibrationRuns } from '../../services/calibration/calibration-status.ts';
 import { planBucketCalibrations } from '../../services/calibration/plan-bucket-calibrations.ts';
@@ -14,7 +15,7 @@ const BucketParams = z.object({ bucket: BucketNameSchema });
 export function registerCalibrationRunRoutes(tools: RouteTools, deps: Deps): void {
   defineRoute(
     tools,
-    { method: 'get', path: '/calibrations', tag: 'calibration', summary: 'List calibration runs (by bucket, state, calibration, detector)', auth: 'authenticated', query: ListCalibrationsQuerySchema },
+    { method: 'get', path: '/calibrations', tag: 'calibration', summary: 'List calibration runs (by bucket, state, calibration, detector)', auth: 'authenticated', query: ListCalibrationsQuerySchema, response: z.array(CalibrationRunSchema) },
     async ({ query }) => listCalibrationRuns(deps, query),
   );
   defineRoute(
@@ -26,6 +27,7 @@ export function registerCalibrationRunRoutes(tools: RouteTools, deps: Deps): voi
       summary: "A bucket's calibration status: stage, progress, what blocks the running update, runs with iterations and candidates",
       auth: 'authenticated',
       params: BucketParams,
+      response: BucketCalibrationsSchema,
     },
     async ({ params }) => bucketCalibrationStatus(deps, params.bucket),
   );
@@ -39,6 +41,7 @@ export function registerCalibrationRunRoutes(tools: RouteTools, deps: Deps): voi
       auth: ['calibration_manager'],
       params: BucketParams,
       status: 201,
+      response: PlannedBucketSchema,
     },
     async ({ params, actor }) => {
       const b = await findBucket(deps.prisma, params.bucket);
@@ -54,6 +57,7 @@ export function registerCalibrationRunRoutes(tools: RouteTools, deps: Deps): voi
       summary: 'Advance the calibration loop of a bucket now (what the ticks do): follow jobs, then finalise approved payloads',
       auth: ['calibration_manager'],
       params: BucketParams,
+      response: z.object({ bucket: z.string(), stage: z.string().nullable(), advanced: AdvanceSummarySchema }),
     },
     async ({ params }) => {
       const b = await findBucket(deps.prisma, params.bucket);

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { MAX_ID, textInt } from '../../domain/strict-input.ts';
 import type { Deps } from '../../deps.ts';
+import { AddedIovsSchema, ImportedLocalDbSchema, TagIovsSchema } from '../response-schemas.ts';
 import { defineRoute, type RouteTools } from '../route.ts';
 import { IovSchema, IovViewSchema, ReasonSchema, TagNameSchema, TagTypeSchema, PayloadNameSchema } from '../../services/conditions/support/schemas.ts';
 import { listTagIovs, ListIovsQuerySchema } from '../../services/conditions/list-iovs.ts';
@@ -25,6 +26,7 @@ export function registerConditionsIovRoutes(tools: RouteTools, deps: Deps): void
       auth: 'public',
       params: TagParams,
       query: ListIovsQuerySchema,
+      response: TagIovsSchema,
     },
     async ({ params, query }) => listTagIovs(deps, params.name, query),
   );
@@ -58,6 +60,7 @@ export function registerConditionsIovRoutes(tools: RouteTools, deps: Deps): void
       body: z.object({ entries: z.array(IovEntrySchema).min(1).max(BULK_IOV_MAX_ENTRIES), allowOverlap: z.boolean().default(false), reason: ReasonSchema }),
       bodyLimitBytes: BULK_IOV_BODY_LIMIT_BYTES,
       status: 201,
+      response: AddedIovsSchema,
     },
     async ({ params, body, actor }) => addIovs(deps, actor!, { ...body, tag: params.name }),
   );
@@ -109,6 +112,7 @@ export function registerConditionsIovRoutes(tools: RouteTools, deps: Deps): void
         reason: ReasonSchema,
       }),
       status: 201,
+      response: ImportedLocalDbSchema,
     },
     async ({ params, body, actor }) => importLocalDbEntries(deps, actor!, { ...body, tag: params.name }),
   );

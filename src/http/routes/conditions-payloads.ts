@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { MAX_ID, textInt } from '../../domain/strict-input.ts';
 import type { Deps } from '../../deps.ts';
 import { DomainError } from '../../domain/errors.ts';
+import { PayloadFileSchema } from '../response-schemas.ts';
 import { defineRoute, type RouteTools } from '../route.ts';
 import { uploadPayload } from '../../services/conditions/upload-payload.ts';
 import { listPayloadNames, listPayloadRevisions, openPayloadContent, showPayload } from '../../services/conditions/read-payloads.ts';
@@ -146,6 +147,8 @@ export function registerConditionsPayloadRoutes(tools: RouteTools, deps: Deps): 
       description: 'Headers: ETag "<sha256>", X-Checksum-Md5, X-Checksum-Sha256, Content-MD5, Digest (sha-256), Cache-Control immutable. If-None-Match answers 304.',
       auth: 'public',
       params: RevisionParams,
+      response: PayloadFileSchema,
+      responseContentType: 'application/octet-stream',
     },
     async ({ req, res, params }) => sendPayloadFile(deps, req, res, params.name, params.revision),
   );

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Deps } from '../../deps.ts';
+import { LocalDbPlanSchema, ResolutionSchema } from '../response-schemas.ts';
 import { defineRoute, type RouteTools } from '../route.ts';
 import { resolveChainResponse, ResolveQuerySchema } from '../../services/conditions/resolve-chain.ts';
 import { localDbPlan, LocalDbPlanQuerySchema } from '../../services/conditions/export-localdb.ts';
@@ -24,6 +25,7 @@ export function registerConditionsResolveRoutes(tools: RouteTools, deps: Deps): 
         'Answer: {tags, validFor (the run interval in which this exact answer holds), immutable, payloads: [{name, revision, checksum (md5), url, iov, tag}]}. INVALID tags are refused (422). gzip when accepted.',
       auth: 'public',
       query: ResolveQuerySchema,
+      response: ResolutionSchema,
     },
     async ({ req, res, query }) => {
       // Answer in the event loop's check phase: a burst of requests read in one poll phase is then answered together,
@@ -44,6 +46,7 @@ export function registerConditionsResolveRoutes(tools: RouteTools, deps: Deps): 
       summary: 'What a basf2 local database export of a tag chain holds (entries with file names, checksums, URLs)',
       auth: 'public',
       query: LocalDbPlanQuerySchema.extend({ tag: TagListQuery }),
+      response: LocalDbPlanSchema,
     },
     async ({ req, res, query }) => {
       const plan = await localDbPlan(deps, { tags: query.tag, exp: query.exp, run: query.run, asOf: query.asOf });

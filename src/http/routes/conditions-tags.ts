@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import type { Deps } from '../../deps.ts';
+import { RunningUpdateSummarySchema, TagDiffSchema, TagHistorySchema } from '../response-schemas.ts';
 import { defineRoute, type RouteTools } from '../route.ts';
 import { AsOfSchema, ReasonSchema, RunningUpdateModeSchema, RunPointSchema, TagNameSchema, TagStateSchema, TagTypeSchema, TagViewSchema } from '../../services/conditions/support/schemas.ts';
 import { listTags, ListTagsQuerySchema, showTag } from '../../services/conditions/list-tags.ts';
@@ -118,6 +119,7 @@ export function registerConditionsTagRoutes(tools: RouteTools, deps: Deps): void
       auth: 'public',
       params: TagParams,
       query: TagHistoryQuerySchema,
+      response: TagHistorySchema,
     },
     async ({ params, query }) => tagHistory(deps, params.name, query),
   );
@@ -152,6 +154,7 @@ export function registerConditionsTagRoutes(tools: RouteTools, deps: Deps): void
       auth: MANAGER,
       params: TagParams,
       body: z.object({ staging: TagNameSchema, firstValid: RunPointSchema, mode: RunningUpdateModeSchema.default('strict'), reason: ReasonSchema, dryRun: z.boolean().default(false) }),
+      response: RunningUpdateSummarySchema,
     },
     async ({ params, body, actor }) => runningUpdate(deps, actor!, { ...body, running: params.name }),
   );
@@ -187,6 +190,7 @@ export function registerConditionsTagRoutes(tools: RouteTools, deps: Deps): void
       summary: 'Diff of two tags, or of one tag at two times: added / removed / changed entries',
       auth: 'public',
       query: DiffTagsSchema,
+      response: TagDiffSchema,
     },
     async ({ query }) => diffTags(deps, query),
   );

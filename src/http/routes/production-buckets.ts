@@ -8,6 +8,7 @@ import { MAX_EXP } from '../../domain/iov.ts';
 import { textInt, textList } from '../../domain/strict-input.ts';
 import { BucketNameSchema } from '../../services/conditions/support/schemas.ts';
 import type { Deps } from '../../deps.ts';
+import { CreatedBucketSchema, BucketCompletenessSchema, BucketDetailSchema, BucketProgressSchema, BucketStageChangeSchema, BucketSummarySchema } from '../response-schemas.ts';
 import { defineRoute, type RouteTools } from '../route.ts';
 import { bucketLifecycle } from '../../domain/bucket-stages.ts';
 import { createBucket, CreateBucketSchema } from '../../services/buckets/create-bucket.ts';
@@ -33,22 +34,23 @@ export function registerProductionBucketRoutes(tools: RouteTools, deps: Deps): v
         exp: textInt(0, MAX_EXP).optional(),
         stage: textList(z.enum(bucketLifecycle.list as [string, ...string[]])).optional(),
       }),
+      response: z.array(BucketSummarySchema),
     },
     async ({ query }) => listBuckets(deps, query),
   );
   defineRoute(
     tools,
-    { method: 'post', path: '/buckets', tag: 'buckets', summary: 'Create a bucket for a run range (closed at once when lastRun is given)', auth: MANAGERS, body: CreateBucketSchema, status: 201 },
+    { method: 'post', path: '/buckets', tag: 'buckets', summary: 'Create a bucket for a run range (closed at once when lastRun is given)', auth: MANAGERS, body: CreateBucketSchema, status: 201, response: CreatedBucketSchema },
     async ({ body, actor }) => createBucket(deps, actor!, body),
   );
   defineRoute(
     tools,
-    { method: 'get', path: '/buckets/:name', tag: 'buckets', summary: 'One bucket with its stage history', auth: 'authenticated', params: Name },
+    { method: 'get', path: '/buckets/:name', tag: 'buckets', summary: 'One bucket with its stage history', auth: 'authenticated', params: Name, response: BucketDetailSchema },
     async ({ params }) => showBucket(deps, params.name),
   );
   defineRoute(
     tools,
-    { method: 'post', path: '/buckets/:name/close', tag: 'buckets', summary: 'Close an open bucket', auth: MANAGERS, params: Name, body: CloseBucketSchema, status: 200 },
+    { method: 'post', path: '/buckets/:name/close', tag: 'buckets', summary: 'Close an open bucket', auth: MANAGERS, params: Name, body: CloseBucketSchema, status: 200, response: BucketStageChangeSchema },
     async ({ params, body, actor }) => closeBucket(deps, actor!, params.name, body),
   );
   defineRoute(
@@ -62,12 +64,13 @@ export function registerProductionBucketRoutes(tools: RouteTools, deps: Deps): v
       params: Name,
       body: z.strictObject({ reason: z.string().min(1).max(500) }),
       status: 200,
+      response: BucketStageChangeSchema,
     },
     async ({ params, body, actor }) => recoverBucket(deps, actor!, params.name, body.reason),
   );
   defineRoute(
     tools,
-    { method: 'get', path: '/buckets/:name/progress', tag: 'buckets', summary: 'Jobs per step × state with percentages, events in/out, failures by error class', auth: 'authenticated', params: Name },
+    { method: 'get', path: '/buckets/:name/progress', tag: 'buckets', summary: 'Jobs per step × state with percentages, events in/out, failures by error class', auth: 'authenticated', params: Name, response: BucketProgressSchema },
     async ({ params }) => bucketProgress(deps, params.name),
   );
   defineRoute(
@@ -80,6 +83,7 @@ export function registerProductionBucketRoutes(tools: RouteTools, deps: Deps): v
       auth: 'authenticated',
       params: Name,
       query: z.object({ step: z.string().optional() }),
+      response: BucketCompletenessSchema,
     },
     async ({ params, query }) => bucketCompleteness(deps, params.name, query.step),
   );

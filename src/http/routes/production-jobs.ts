@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { IdText, MAX_ID, textInt } from '../../domain/strict-input.ts';
 import type { Deps } from '../../deps.ts';
+import { BulkJobResultSchema, JobDetailSchema, JobListSchema, JobLogSchema } from '../response-schemas.ts';
 import { defineRoute, type RouteTools } from '../route.ts';
 import { JobFilterQuerySchema } from '../../services/jobs/job-filter.ts';
 import { listJobs, showJob, jobLogs } from '../../services/jobs/query-jobs.ts';
@@ -23,12 +24,13 @@ export function registerProductionJobRoutes(tools: RouteTools, deps: Deps): void
       summary: 'List jobs (filters: bucket, step, variant, exp, run range, state, error class, ids)',
       auth: 'authenticated',
       query: JobFilterQuerySchema.extend({ limit: textInt(1, 10_000).optional(), offset: textInt(0, MAX_ID).optional() }),
+      response: JobListSchema,
     },
     async ({ query }) => listJobs(deps, query),
   );
   defineRoute(
     tools,
-    { method: 'get', path: '/jobs/:id', tag: 'jobs', summary: 'One job with its attempts and registered outputs', auth: 'authenticated', params: Id },
+    { method: 'get', path: '/jobs/:id', tag: 'jobs', summary: 'One job with its attempts and registered outputs', auth: 'authenticated', params: Id, response: JobDetailSchema },
     async ({ params }) => showJob(deps, params.id),
   );
   defineRoute(
@@ -41,12 +43,13 @@ export function registerProductionJobRoutes(tools: RouteTools, deps: Deps): void
       auth: 'authenticated',
       params: Id,
       query: z.object({ attempt: textInt(1, 10_000).optional(), maxBytes: textInt(1, 64 * 1024 * 1024).optional() }),
+      response: JobLogSchema,
     },
     async ({ params, query }) => jobLogs(deps, params.id, query),
   );
   defineRoute(
     tools,
-    { method: 'post', path: '/jobs/abort', tag: 'jobs', summary: 'Abort every selected job that is not final', auth: MANAGERS, body: BulkAbortSchema, status: 200 },
+    { method: 'post', path: '/jobs/abort', tag: 'jobs', summary: 'Abort every selected job that is not final', auth: MANAGERS, body: BulkAbortSchema, status: 200, response: BulkJobResultSchema },
     async ({ body, actor }) => bulkAbort(deps, actor!, body),
   );
   defineRoute(
@@ -59,12 +62,13 @@ export function registerProductionJobRoutes(tools: RouteTools, deps: Deps): void
       auth: MANAGERS,
       body: BulkResubmitSchema,
       status: 200,
+      response: BulkJobResultSchema,
     },
     async ({ body, actor }) => bulkResubmit(deps, actor!, body),
   );
   defineRoute(
     tools,
-    { method: 'post', path: '/jobs/priority', tag: 'jobs', summary: 'Change the priority of selected jobs not yet submitted', auth: MANAGERS, body: BulkPrioritySchema, status: 200 },
+    { method: 'post', path: '/jobs/priority', tag: 'jobs', summary: 'Change the priority of selected jobs not yet submitted', auth: MANAGERS, body: BulkPrioritySchema, status: 200, response: BulkJobResultSchema },
     async ({ body, actor }) => bulkPriority(deps, actor!, body),
   );
 }

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { MAX_EXP, MAX_RUN } from '../../domain/iov.ts';
 import { MAX_ID, TextBool, textInt } from '../../domain/strict-input.ts';
 import type { Deps } from '../../deps.ts';
+import { RunCompletenessSchema, RunDetailSchema, RunListImportSchema, RunSourceItemSchema, RunSourcePollSchema, RunSummarySchema } from '../response-schemas.ts';
 import { defineRoute, type RouteTools } from '../route.ts';
 import { RunListSchema } from '../../domain/run-list.ts';
 import { importRuns } from '../../services/runs/import-runs.ts';
@@ -36,12 +37,13 @@ export function registerProductionRunRoutes(tools: RouteTools, deps: Deps): void
         limit: textInt(1, 10_000).optional(),
         offset: textInt(0, MAX_ID).optional(),
       }),
+      response: z.array(RunSummarySchema),
     },
     async ({ query }) => listRuns(deps, query),
   );
   defineRoute(
     tools,
-    { method: 'get', path: '/runs/:exp/:run', tag: 'runs', summary: 'One run with its raw files', auth: 'authenticated', params: RunParams },
+    { method: 'get', path: '/runs/:exp/:run', tag: 'runs', summary: 'One run with its raw files', auth: 'authenticated', params: RunParams, response: RunDetailSchema },
     async ({ params }) => showRun(deps, params.exp, params.run),
   );
   defineRoute(
@@ -54,6 +56,7 @@ export function registerProductionRunRoutes(tools: RouteTools, deps: Deps): void
       auth: 'authenticated',
       params: RunParams,
       query: z.object({ step: z.string().optional() }),
+      response: RunCompletenessSchema,
     },
     async ({ params, query }) => runCompleteness(deps, params.exp, params.run, query.step),
   );
@@ -67,6 +70,7 @@ export function registerProductionRunRoutes(tools: RouteTools, deps: Deps): void
       auth: MANAGERS,
       body: RunListSchema,
       status: 200,
+      response: RunListImportSchema,
     },
     async ({ body, actor }) => importRuns(deps, actor!, body),
   );
@@ -79,12 +83,13 @@ export function registerProductionRunRoutes(tools: RouteTools, deps: Deps): void
       summary: 'What the run sources read: one entry per run-list file or HTTP poll, with what was wrong',
       auth: 'authenticated',
       query: z.object({ source: z.string().optional(), status: z.enum(['ok', 'error']).optional(), limit: textInt(1, 5000).optional() }),
+      response: z.array(RunSourceItemSchema),
     },
     async ({ query }) => listRunSourceItems(deps, query),
   );
   defineRoute(
     tools,
-    { method: 'post', path: '/run-sources/poll', tag: 'runs', summary: 'Poll the run sources now', auth: MANAGERS, status: 200 },
+    { method: 'post', path: '/run-sources/poll', tag: 'runs', summary: 'Poll the run sources now', auth: MANAGERS, status: 200, response: RunSourcePollSchema },
     async () => ({ items: await pollRunSources(deps) }),
   );
 }
