@@ -1,9 +1,10 @@
 /**
  * calibloop's command line, in the manner of b2conditionsdb/conddb: `calibloop <area> <verb>`, `--json` everywhere.
  */
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { CliError } from '../clients/api-client.ts';
 import { DomainError } from '../domain/errors.ts';
+import { EXIT, exitCodeFor, type ExitCode } from './exit-codes.ts';
 import { registerCoreCommands } from './commands/core.ts';
 import { registerConfigCommands } from './commands/config.ts';
 import { registerLoopCommands } from './commands/loop.ts';
@@ -24,8 +25,9 @@ export function buildProgram(): Command {
     .description('prompt calibration loop and conditions data')
     .option('--url <url>', 'server URL (CALIBLOOP_URL, default http://localhost:8080)')
     .option('--token <token>', 'API token (CALIBLOOP_TOKEN)')
-    .option('--json', 'machine-readable output')
-    .showHelpAfterError();
+    .option('--json', 'machine-readable output; errors too, as {"error": {code, message, details}} on stdout')
+    .addHelpText('after', '\nExit codes: 0 ok, 1 failed, 2 usage/invalid input, 3 not found, 4 no token/forbidden, 5 conflict/rule refused, 6 server error/unreachable (docs/cli.md).')
+    .showHelpAfterError('(calibloop --help lists the commands; calibloop <command> --help its options)');
   registerCoreCommands(program);
   registerConfigCommands(program);
   registerLoopCommands(program);
@@ -42,16 +44,45 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv = process.argv): Promise<void> {
+  const json = argv.slice(2).includes('--json');
+  const program = buildProgram();
+  // Commander's own refusals (unknown option, missing argument) become usage errors like ours, JSON under --json.
+  const quietUnderJson = (c: Command) => {
+    c.exitOverride();
+    if (json) c.configureOutput({ writeErr: () => undefined, outputError: () => undefined });
+    c.commands.forEach(quietUnderJson);
+  };
+  quietUnderJson(program);
   try {
-    await buildProgram().parseAsync(argv);
+    await program.parseAsync(argv);
   } catch (e) {
-    if (e instanceof CliError || e instanceof DomainError) {
-      process.stderr.write(`error: ${e.message}\n`);
-      const details: unknown = e.details;
+    const failure = describeFailure(e);
+    if (!failure) return; // --help, --version
+    if (json) process.stdout.write(JSON.stringify({ error: { code: failure.code, message: failure.message, details: failure.details ?? null } }, null, 2) + '\n');
+    else if (!(e instanceof CommanderError)) {
+      process.stderr.write(`error: ${failure.message}\n`);
+      const details = failure.details;
       if (Array.isArray(details)) for (const d of details) process.stderr.write(`  ${typeof d === 'object' ? JSON.stringify(d) : d}\n`);
       else if (details) process.stderr.write(`  ${JSON.stringify(details)}\n`);
-      process.exit(e instanceof CliError ? e.exitCode : 1);
     }
-    throw e;
+    process.exit(failure.exit);
   }
+}
+
+interface Failure {
+  code: string;
+  message: string;
+  details?: unknown;
+  exit: ExitCode;
+}
+
+function describeFailure(e: unknown): Failure | undefined {
+  if (e instanceof CliError) return { code: e.code, message: e.message, details: e.details, exit: e.exitCode };
+  if (e instanceof DomainError) return { code: e.code, message: e.message, details: e.details, exit: exitCodeFor(e.code) };
+  if (e instanceof CommanderError) {
+    if (e.exitCode === 0) return undefined; // --help, --version
+    return { code: 'INVALID_INPUT', message: e.message.replace(/^error: /, ''), details: [{ commander: e.code }], exit: EXIT.USAGE };
+  }
+  const err = e as Error;
+  return { code: 'INTERNAL', message: err?.message ?? String(e), exit: EXIT.FAILED };
 }

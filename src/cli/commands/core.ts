@@ -1,10 +1,7 @@
 /** serve, db migrate, token create, audit: the foundation's commands. */
 import type { Command } from 'commander';
-import { loadAppConfig } from '../../config/app-config.ts';
-import { createDeps } from '../../bootstrap.ts';
-import { startServer } from '../../server.ts';
-import { claimHomeForServer, openHomeDatabase } from '../home-database.ts';
-import { createToken } from '../../services/identity/tokens.ts';
+// The server, the database and the services load inside the commands that need them (await import), so `--help`
+// and the REST commands start fast (bench/results/cli.json).
 import { SYSTEM_ACTOR, ROLES, type Actor } from '../../domain/roles.ts';
 import { systemClock } from '../../domain/clock.ts';
 import { api, output, table } from '../context.ts';
@@ -14,12 +11,12 @@ export function registerCoreCommands(program: Command): void {
     .command('serve')
     .description('run the API server and the scheduled work (PORT, DATABASE_URL, CALIBLOOP_HOME)')
     .action(async () => {
-      const config = loadAppConfig();
+      const config = (await import('../../config/app-config.ts')).loadAppConfig();
       // before the database opens: a `token create` meanwhile waits for our socket instead of opening it too
-      const unmark = await claimHomeForServer(config);
-      const deps = await createDeps(config);
+      const unmark = await (await import('../home-database.ts')).claimHomeForServer(config);
+      const deps = await (await import('../../bootstrap.ts')).createDeps(config);
       if (deps.db.kind === 'pglite') await deps.db.shareOnSocket(config.socketDir);
-      const server = await startServer(deps);
+      const server = await (await import('../../server.ts')).startServer(deps);
       const stop = async () => {
         await server.close();
         await deps.db.close();
@@ -34,8 +31,8 @@ export function registerCoreCommands(program: Command): void {
   db.command('migrate')
     .description('apply the committed migrations (also done automatically at server start-up)')
     .action(async (_o, cmd: Command) => {
-      const config = loadAppConfig();
-      const database = await openHomeDatabase(config, { warn: (m) => process.stderr.write(`${m}\n`) });
+      const config = (await import('../../config/app-config.ts')).loadAppConfig();
+      const database = await (await import('../home-database.ts')).openHomeDatabase(config, { warn: (m) => process.stderr.write(`${m}\n`) });
       try {
         const applied = await database.migrate();
         output(cmd, { database: database.location, applied }, (d) => (d.applied.length ? `applied: ${d.applied.join(', ')}` : 'database is up to date'));
@@ -54,12 +51,12 @@ export function registerCoreCommands(program: Command): void {
     .option('--label <text>', 'what the token is for')
     .option('--expires-in-days <n>', 'expiry', (v) => Number(v))
     .action(async (o, cmd: Command) => {
-      const config = loadAppConfig();
-      const database = await openHomeDatabase(config, { warn: (m) => process.stderr.write(`${m}\n`) });
+      const config = (await import('../../config/app-config.ts')).loadAppConfig();
+      const database = await (await import('../home-database.ts')).openHomeDatabase(config, { warn: (m) => process.stderr.write(`${m}\n`) });
       try {
         if (!database.location.includes('via')) await database.migrate();
         const operator: Actor = { ...SYSTEM_ACTOR, user: `cli:${process.env.USER ?? 'operator'}` };
-        const t = await createToken(database.prisma, systemClock, operator, {
+        const t = await (await import('../../services/identity/tokens.ts')).createToken(database.prisma, systemClock, operator, {
           user: o.user,
           role: o.role,
           detectors: o.detector ?? [],

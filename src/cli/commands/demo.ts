@@ -1,9 +1,7 @@
 /** `calibloop demo` — what `npm start` runs: the whole loop on a small demo experiment (src/services/demo). */
 import type { Command } from 'commander';
-import { createDeps } from '../../bootstrap.ts';
-import { startServer } from '../../server.ts';
-import { runDemo } from '../../services/demo/run-demo.ts';
-import { claimHomeForServer } from '../home-database.ts';
+// The server, the database and the services load inside the commands that need them (await import), so `--help`
+// and the REST commands start fast (bench/results/cli.json).
 
 export function registerDemoCommands(program: Command): void {
   program
@@ -13,14 +11,14 @@ export function registerDemoCommands(program: Command): void {
     .option('--exit-when-complete', 'exit 0 after `demo complete:` instead of serving on (CI, tests); exit 1 when it fails')
     .option('--timeout-min <n>', 'with --exit-when-complete: give up after this many minutes', (v) => Number(v), 20)
     .action(async (o) => {
-      const code = await runDemo({
+      const code = await (await import('../../services/demo/run-demo.ts')).runDemo({
         host: {
           // like serve: hold the home before opening its database, so a token create meanwhile waits for our socket
           createDeps: async (config, overrides) => {
-            await claimHomeForServer(config);
-            return createDeps(config, overrides);
+            await (await import('../home-database.ts')).claimHomeForServer(config);
+            return (await import('../../bootstrap.ts')).createDeps(config, overrides);
           },
-          startServer: (deps) => startServer(deps, { scheduler: false }),
+          startServer: async (deps) => (await import('../../server.ts')).startServer(deps, { scheduler: false }),
         },
         home: o.home ?? process.env.CALIBLOOP_HOME ?? './var',
         exitWhenComplete: Boolean(o.exitWhenComplete),

@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+// Compiles src/ to dist/ (plain JavaScript, no type check: `npm run typecheck` does that) so the CLI and the server
+// start without transpiling. Run by postinstall after the Prisma client is generated; bin/calibloop.js falls back to
+// the sources when dist/ is older than them.
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const stamp = join(root, 'dist', '.build-stamp');
+rmSync(stamp, { force: true });
+const started = Date.now();
+const r = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], { cwd: root, stdio: 'inherit' });
+if (r.status !== 0) process.exit(r.status ?? 1);
+// Files the compiled code reads next to itself.
+for (const f of ['executors/local-job-wrapper.mjs']) {
+  mkdirSync(dirname(join(root, 'dist', f)), { recursive: true });
+  copyFileSync(join(root, 'src', f), join(root, 'dist', f));
+}
+writeFileSync(stamp, `${new Date().toISOString()}\n`);
+console.error(`calibloop: built dist/ in ${((Date.now() - started) / 1000).toFixed(1)} s`);
