@@ -4,6 +4,7 @@
  */
 const benches: Record<string, () => Promise<{ main: (args: string[]) => Promise<void> }>> = {
   bucket: () => import('./bucket.ts'),
+  cli: () => import('./cli.ts'),
   conditions: () => import('./conditions.ts'),
   jobs: () => import('./jobs.ts'),
   slurm: () => import('./slurm-jobs.ts'),
