@@ -9,6 +9,7 @@ import { systemClock, type Clock } from './domain/clock.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { createFilesystemPayloadStore } from './storage/payload-store.ts';
+import { registerDomainMetrics } from './observability/domain-metrics.ts';
 import { createNotifier, type Notifier } from './clients/notifier.ts';
 import type { Executor } from './executors/executor.ts';
 import { createLocalExecutor } from './executors/local-executor.ts';
@@ -43,6 +44,7 @@ export async function createDeps(config: AppConfig, overrides: Overrides = {}): 
     payloadStore: createFilesystemPayloadStore(config.payloadDir),
   };
   // DEPS-EXTENSIONS (keep this marker: areas attach their ports below)
+  registerDomainMetrics(deps);
   return deps;
 }
 

@@ -24,6 +24,12 @@ const EnvSchema = z.object({
   CALIBLOOP_SCHEDULER: z.enum(['on', 'off']).default('on').describe('run the scheduled ticks in this instance'),
   CALIBLOOP_INSTANCE_ID: z.string().optional().describe('name of this server instance in locks and logs (default: host:pid)'),
   CALIBLOOP_WEBHOOK_URL: z.string().url().optional().describe('Mattermost/Slack-compatible incoming webhook for notifications'),
+  CALIBLOOP_PUBLIC_URL: z.string().url().optional().describe('the URL people open the dashboard at, for links in notifications (e.g. https://calibloop.belle2.example)'),
+  CALIBLOOP_NOTIFY_ROUTES: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || v.split(',').every((p) => p.trim() === '' || /^[^=\s]+=\S+$/.test(p.trim())), 'kind=channel pairs separated by commas (* for the rest)')
+    .describe('per-event routing of notifications: kind=channel or kind=https://other-webhook, comma-separated, *=default'),
   CALIBLOOP_MAX_BODY: z.string().default('1mb').describe('largest JSON request body'),
   CALIBLOOP_MAX_PAYLOAD_BYTES: z.coerce.number().int().positive().default(512 * 1024 * 1024).describe('largest payload upload'),
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'debug']).default('info'),
@@ -45,6 +51,8 @@ export type AppConfig = {
   scheduler: boolean;
   instanceId: string;
   webhookUrl?: string;
+  publicUrl?: string;
+  notifyRoutes?: string;
   maxBody: string;
   maxPayloadBytes: number;
   logLevel: string;
@@ -74,6 +82,8 @@ export function loadAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     scheduler: e.CALIBLOOP_SCHEDULER === 'on',
     instanceId: e.CALIBLOOP_INSTANCE_ID ?? `${hostname()}:${process.pid}`,
     webhookUrl: e.CALIBLOOP_WEBHOOK_URL,
+    publicUrl: e.CALIBLOOP_PUBLIC_URL,
+    notifyRoutes: e.CALIBLOOP_NOTIFY_ROUTES,
     maxBody: e.CALIBLOOP_MAX_BODY,
     maxPayloadBytes: e.CALIBLOOP_MAX_PAYLOAD_BYTES,
     logLevel: e.LOG_LEVEL,

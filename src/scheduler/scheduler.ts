@@ -104,6 +104,7 @@ export class Scheduler {
     if (!tick) throw new Error(`unknown tick ${name}`);
     const { prisma, clock, config, logger, metrics } = this.deps;
     if (!(await this.ownership.tryAcquire(name))) return { ran: false };
+    const endTimer = metrics.tickDuration.startTimer({ schedule: name });
     try {
       // INSERT … ON CONFLICT DO NOTHING: two instances meeting a schedule for the first time must not collide.
       await prisma.schedule.createMany({ data: [{ name }], skipDuplicates: true });
@@ -111,12 +112,14 @@ export class Scheduler {
       const result = await tick.run(this.deps);
       await prisma.schedule.updateMany({ where: { name }, data: { lastRunAt: clock.now(), lockedBy: null, lastError: null } });
       metrics.tickRuns.inc({ schedule: name, outcome: 'ok' });
+      endTimer();
       for (const next of tick.then?.(result) ?? []) this.trigger(next);
       return { ran: true, result };
     } catch (e) {
       const err = coerceError(e);
       logger.error('scheduled tick failed', { schedule: name, error: err.message, stack: err.stack });
       metrics.tickRuns.inc({ schedule: name, outcome: 'error' });
+      endTimer();
       await prisma.schedule.updateMany({ where: { name }, data: { lockedBy: null, lastError: err.message } }).catch(() => {});
       return { ran: true, error: err.message };
     } finally {

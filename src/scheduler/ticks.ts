@@ -7,6 +7,7 @@ import { startPromptProcessing } from '../services/loop/start-prompt-processing.
 import { finishPromptProcessing } from '../services/loop/finish-prompt-processing.ts';
 import { closeExpiredWindows } from '../services/loop/close-expired-windows.ts';
 import { trackCampaigns } from '../services/loop/campaign-progress.ts';
+import { summariseJobFailures } from '../services/loop/summarise-job-failures.ts';
 import { deliverNotifications } from '../services/loop/notify.ts';
 import { planProducedBuckets } from '../services/calibration/plan-bucket-calibrations.ts';
 import { advanceCalibrations } from '../services/calibration/advance-calibrations.ts';
@@ -29,7 +30,8 @@ export function allTicks(deps: Deps): TickDefinition[] {
     { name: 'loop-prompt', cron: '*/10 * * * * *', then: thenJobs, run: async (d) => ({ start: await startPromptProcessing(d), finish: await finishPromptProcessing(d) }) },
     { name: 'loop-fix-windows', cron: '*/30 * * * * *', run: (d) => closeExpiredWindows(d) },
     { name: 'loop-campaigns', cron: '*/15 * * * * *', then: thenJobs, run: (d) => trackCampaigns(d) },
-    { name: 'loop-notifications', cron: '*/10 * * * * *', run: (d) => deliverNotifications(d) },
+    // job failures are summarised per bucket into the outbox first, then everything due is delivered
+    { name: 'loop-notifications', cron: '*/10 * * * * *', run: async (d) => (await summariseJobFailures(d), deliverNotifications(d)) },
     // calibration loop (issue 5): plan produced buckets, follow calibration jobs, finalise approved payloads
     { name: 'calibration-plan', cron: '*/10 * * * * *', run: (d) => planProducedBuckets(d) },
     { name: 'calibration-advance', cron: '*/5 * * * * *', then: thenJobs, run: (d) => advanceCalibrations(d) },

@@ -4,6 +4,7 @@
  * notifies once.
  */
 import type { Db } from '../../db/transaction.ts';
+import { enqueueNotification } from '../loop/notify.ts';
 
 export const CALIBRATION_NOTIFICATION_KINDS = {
   payloadRejected: 'payload_rejected',
@@ -13,13 +14,10 @@ export const CALIBRATION_NOTIFICATION_KINDS = {
 } as const;
 export type CalibrationNotificationKind = (typeof CALIBRATION_NOTIFICATION_KINDS)[keyof typeof CALIBRATION_NOTIFICATION_KINDS];
 
-export async function queueLoopNotification(
+/** The one outbox writer (src/services/loop/notify.ts), typed to this part's kinds. */
+export function queueLoopNotification(
   db: Db,
   n: { key: string; kind: CalibrationNotificationKind; message: string; payload?: Record<string, unknown>; at?: Date },
 ): Promise<boolean> {
-  const r = await db.notification.createMany({
-    data: [{ key: n.key, kind: n.kind, message: n.message, payload: JSON.parse(JSON.stringify(n.payload ?? {})), ...(n.at ? { createdAt: n.at } : {}) }],
-    skipDuplicates: true,
-  });
-  return r.count === 1;
+  return enqueueNotification(db, n);
 }

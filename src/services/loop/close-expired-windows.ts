@@ -14,6 +14,7 @@ import { isClosingSoon } from '../../domain/fix-window.ts';
 import { coerceError } from '../../domain/errors.ts';
 import { SYSTEM_ACTOR, type Actor } from '../../domain/roles.ts';
 import { enqueueNotification } from './notify.ts';
+import { humanDuration } from '../../domain/human.ts';
 import { loopConfig } from './loop-config.ts';
 import { assembleFinalTag } from './assemble-final-tag.ts';
 import { inTransaction } from '../../db/transaction.ts';
@@ -82,12 +83,12 @@ export async function closeExpiredWindows(deps: Deps): Promise<CloseWindowsResul
       const warned = await inTransaction(deps, async (tx) => {
         const r = await tx.fixWindow.updateMany({ where: { id: w.id, state: 'open', warnedAt: null, deadline: w.deadline }, data: { warnedAt: now } });
         if (r.count === 0) return false;
-        const minutes = Math.max(1, Math.round((w.deadline.getTime() - now.getTime()) / 60_000));
+        const left = humanDuration(w.deadline.getTime() - now.getTime());
         await enqueueNotification(tx, {
           key: `window-closing-soon:${bucket}:${w.deadline.toISOString()}`,
           kind: 'window_closing_soon',
-          message: `Fix window of ${bucket} closes in ${minutes} min (at ${w.deadline.toISOString()}). Upload fixes now: calibloop fix upload --bucket ${bucket} …`,
-          payload: { bucket, deadline: w.deadline.toISOString() },
+          message: `Fix window of ${bucket} closes in ${left} (at ${w.deadline.toISOString()}). Upload fixes now: calibloop fix upload --bucket ${bucket} …`,
+          payload: { bucket, deadline: w.deadline.toISOString(), closesIn: left },
           at: now,
         });
         return true;

@@ -10,6 +10,7 @@ import { fixLifecycle } from '../../domain/fix-window.ts';
 import { conflict, notFound, ruleViolation } from '../../domain/errors.ts';
 import type { Actor } from '../../domain/roles.ts';
 import { recordAudit } from '../audit/record-audit.ts';
+import { enqueueNotification } from './notify.ts';
 import { loopConfig } from './loop-config.ts';
 import { fixView } from './windows.ts';
 import { conditionsPort } from '../conditions/store-conditions.ts';
@@ -43,6 +44,13 @@ export async function decideFix(deps: Deps, actor: Actor, fixId: number, input: 
       targetId: fix.id,
       summary: `fix ${fix.id} (${fix.name} rev ${fix.revision}) for ${bucket.name} ${to}${to === 'approved' ? ` into ${fixingTag}` : ''}${input.comment ? `: ${input.comment}` : ''}`,
       details: { bucket: bucket.name, payload: fix.name, revision: fix.revision, tag: to === 'approved' ? fixingTag : undefined, iovId, comment: input.comment },
+      at: now,
+    });
+    await enqueueNotification(tx, {
+      key: `fix_decided:${fix.id}`,
+      kind: 'fix_decided',
+      message: `Fix ${fix.id} for ${bucket.name} (${fix.name} rev ${fix.revision}, by ${fix.submittedBy}) ${to} by ${actor.user}${input.comment ? `: ${input.comment}` : ''}`,
+      payload: { bucket: bucket.name, fix: fix.id, decision: to, by: actor.user, submittedBy: fix.submittedBy },
       at: now,
     });
     return tx.fix.findUniqueOrThrow({ where: { id: fix.id } });

@@ -9,7 +9,7 @@ export async function listNotifications(deps: Deps, q: { limit: number }) {
     kind: n.kind,
     message: n.message,
     createdAt: n.createdAt.toISOString(),
-    delivery: n.sentAt ? 'sent' : n.abandonedAt ? 'abandoned' : n.attempts > 0 ? 'retrying' : 'queued',
+    delivery: n.sentAt ? (n.deliveredVia === 'logged' ? 'logged' : 'sent') : n.abandonedAt ? 'abandoned' : n.attempts > 0 ? 'retrying' : 'queued',
     sentAt: n.sentAt?.toISOString() ?? null,
     attempts: n.attempts,
     error: n.error,

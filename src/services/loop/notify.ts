@@ -16,13 +16,18 @@ export const NOTIFICATION_KINDS = {
   blessed: 'blessed',
   reprocessingFinished: 'reprocessing_finished',
   reprocessingFailing: 'reprocessing_failing',
+  fixUploaded: 'fix_uploaded',
+  fixDecided: 'fix_decided',
+  jobFailures: 'job_failures',
+  runFlagged: 'run_flagged',
 } as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[keyof typeof NOTIFICATION_KINDS];
 
 export interface OutgoingNotification {
   /** unique per event: `<kind>:<bucket>[:<n>]` */
   key: string;
-  kind: NotificationKind;
+  /** a NotificationKind here, or one of the calibration part's (loop-notifications.ts) */
+  kind: string;
   message: string;
   payload?: Record<string, unknown>;
   at?: Date;
@@ -70,10 +75,11 @@ export async function deliverNotifications(deps: Deps, opts: { limit?: number } 
   for (const n of due) {
     try {
       await notifier.send({ key: n.key, kind: n.kind, text: n.message, payload: n.payload as Record<string, unknown> });
-      await prisma.notification.updateMany({ where: { id: n.id, sentAt: null }, data: { sentAt: clock.now(), attempts: n.attempts + 1, error: null } });
+      await prisma.notification.updateMany({ where: { id: n.id, sentAt: null }, data: { sentAt: clock.now(), attempts: n.attempts + 1, error: null, deliveredVia: notifier.delivery } });
       result.sent++;
     } catch (e) {
       const err = coerceError(e);
+      deps.metrics.notificationFailures.inc({ kind: n.kind });
       const attempts = n.attempts + 1;
       const giveUp = attempts >= MAX_DELIVERY_ATTEMPTS;
       await prisma.notification.updateMany({

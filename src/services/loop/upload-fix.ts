@@ -9,6 +9,7 @@ import { validateFix, type FixIov } from '../../domain/fix-window.ts';
 import { conflict, invalid, ruleViolation } from '../../domain/errors.ts';
 import type { Actor } from '../../domain/roles.ts';
 import { recordAudit } from '../audit/record-audit.ts';
+import { enqueueNotification } from './notify.ts';
 import { loopConfig } from './loop-config.ts';
 import { findWindow, fixView } from './windows.ts';
 import { conditionsPort } from '../conditions/store-conditions.ts';
@@ -77,6 +78,13 @@ export async function uploadFix(deps: Deps, actor: Actor, input: UploadFixInput)
       targetId: created.id,
       summary: `fix ${created.id} for ${bucket.name}: ${payload.name} rev ${payload.revision} IoV ${input.iov.firstExp},${input.iov.firstRun}-${input.iov.finalExp},${input.iov.finalRun} (${detector}): ${reason}`,
       details: { bucket: bucket.name, payload: payload.name, revision: payload.revision, iov: input.iov, detector, reason },
+      at: now,
+    });
+    await enqueueNotification(tx, {
+      key: `fix_uploaded:${created.id}`,
+      kind: 'fix_uploaded',
+      message: `${actor.user} uploaded fix ${created.id} for ${bucket.name}: ${payload.name} rev ${payload.revision} (${detector}): ${reason}. The calibration manager decides: calibloop fix approve ${created.id}`,
+      payload: { bucket: bucket.name, fix: created.id, payload: `${payload.name} rev ${payload.revision}`, detector, by: actor.user },
       at: now,
     });
     return created;

@@ -7,6 +7,7 @@
  */
 import { culpritInputs } from '../../domain/error-classes.ts';
 import type { Db } from '../../db/transaction.ts';
+import { enqueueNotification } from '../loop/notify.ts';
 
 export interface InputErrorFacts {
   jobId: number;
@@ -23,7 +24,20 @@ export async function flagInputError(db: Db, f: InputErrorFacts): Promise<string
   const reason = `input error in ${f.step} job ${f.jobId} (${f.message.replace(/^input error:\s*/, '')})`.slice(0, 2000);
   const raw = await db.rawFile.findMany({ where: { path: { in: culprits } }, select: { id: true, path: true, runId: true } });
   if (raw.length === 0) return [];
+  const runIds = [...new Set(raw.map((r) => r.runId))];
+  // runs flagged now for the first time are announced once each (the notification key is unique per run)
+  const newlyFlagged = await db.run.findMany({ where: { id: { in: runIds }, flag: null }, select: { id: true, exp: true, run: true, bucket: { select: { name: true } } } });
   await db.rawFile.updateMany({ where: { id: { in: raw.map((r) => r.id) } }, data: { status: 'corrupt', flaggedAt: f.at, flagReason: reason } });
-  await db.run.updateMany({ where: { id: { in: [...new Set(raw.map((r) => r.runId))] } }, data: { flag: 'input_error', flagReason: reason, flaggedAt: f.at } });
+  await db.run.updateMany({ where: { id: { in: runIds } }, data: { flag: 'input_error', flagReason: reason, flaggedAt: f.at } });
+  for (const r of newlyFlagged) {
+    const files = raw.filter((x) => x.runId === r.id).length;
+    await enqueueNotification(db, {
+      key: `run_flagged:${r.exp},${r.run}`,
+      kind: 'run_flagged',
+      message: `Run ${r.exp},${r.run} flagged input_error (${files} corrupt file(s)): ${reason.slice(0, 300)}`,
+      payload: { bucket: r.bucket?.name ?? null, run: `${r.exp},${r.run}`, job: f.jobId, files },
+      at: f.at,
+    });
+  }
   return raw.map((r) => r.path);
 }

@@ -167,5 +167,6 @@ export async function pollRunSources(deps: Deps, opts: { httpClient?: (src: RunS
       results.push({ source: src.name, item: '?', status: 'error', message: err.message });
     }
   }
+  for (const r of results) if (r.status === 'error') deps.metrics.runSourcePollErrors.inc({ source: r.source });
   return results;
 }

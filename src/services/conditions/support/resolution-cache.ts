@@ -332,6 +332,12 @@ export function conditionsCache(deps: Pick<Deps, 'prisma' | 'logger'>): Conditio
   return c;
 }
 
+/** Hits and misses of this dependency graph's response cache so far (for /metrics). */
+export function conditionsCacheStats(prisma: object): { hits: number; misses: number } {
+  const c = caches.get(prisma);
+  return { hits: c?.hits ?? 0, misses: c?.misses ?? 0 };
+}
+
 /** After a state change or rename committed here: stop trusting what this instance remembered about the tag. */
 export function forgetTag(deps: Pick<Deps, 'prisma' | 'logger'>, name: string): void {
   caches.get(deps.prisma)?.forget(name);
