@@ -3,7 +3,8 @@
  * scripts; server at CALIBLOOP_URL with CALIBLOOP_TOKEN.
  */
 import type { Command } from 'commander';
-import { apiClient, CliError } from '../clients/api-client.ts';
+import { apiClient, CliError, usageError } from '../clients/api-client.ts';
+import { roundForPeople } from '../domain/human.ts';
 
 export interface GlobalOptions {
   url: string;
@@ -30,11 +31,11 @@ export function output(cmd: Command, data: unknown, human: (data: any) => string
   if (typeof text === 'string' && text.length) process.stdout.write(text.endsWith('\n') ? text : text + '\n');
 }
 
-/** A plain aligned table. */
+/** A plain aligned table; numbers rounded for people (--json keeps them exact). */
 export function table(rows: Record<string, unknown>[], columns?: string[]): string {
   if (rows.length === 0) return '(none)';
   const cols = columns ?? Object.keys(rows[0]);
-  const cell = (v: unknown) => (v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+  const cell = (v: unknown) => (v === null || v === undefined ? '' : typeof v === 'number' ? String(roundForPeople(v)) : typeof v === 'object' ? JSON.stringify(v) : String(v));
   const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
   const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i])).join('  ').trimEnd();
   return [line(cols), line(widths.map((w) => '-'.repeat(w))), ...rows.map((r) => line(cols.map((c) => cell(r[c]))))].join('\n');
@@ -43,7 +44,7 @@ export function table(rows: Record<string, unknown>[], columns?: string[]): stri
 /** Commands that make PUBLISHED/INVALID-like irreversible changes ask for the name to be retyped unless --yes. */
 export async function confirmByRetyping(name: string, what: string, yes?: boolean): Promise<void> {
   if (yes) return;
-  if (!process.stdin.isTTY) throw new CliError(`${what} cannot be undone; pass --yes to confirm non-interactively`);
+  if (!process.stdin.isTTY) throw usageError('--yes', `${what} cannot be undone; pass --yes to confirm non-interactively`);
   const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   const answer = await rl.question(`${what} cannot be undone. Type the name (${name}) to confirm: `);

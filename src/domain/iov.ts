@@ -220,9 +220,9 @@ export function parseIov(text: string): Iov {
   return i;
 }
 
-/** Parses "exp,run". */
+/** Parses "exp,run" (nothing else: `12:3` or `12 3` are refused, so there is one way to write a run). */
 export function parsePoint(text: string): RunPoint {
-  const m = /^\s*(\d+)\s*[,:/ ]\s*(\d+)\s*$/.exec(text);
+  const m = /^\s*(\d+)\s*,\s*(\d+)\s*$/.exec(text);
   if (!m) throw new Error(`"${text}" is not a run; write exp,run (e.g. 12,345)`);
   const p = { exp: Number(m[1]), run: Number(m[2]) };
   if (p.exp > MAX_EXP || p.run > MAX_RUN) throw new Error(`"${text}" is out of range`);

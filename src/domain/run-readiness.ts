@@ -14,6 +14,7 @@
  * Steps reading another step's outputs (cDST from skims) are ready when every unit of the input step for the run is
  * final; see production-plan.ts.
  */
+import { roundForPeople } from './human.ts';
 import type { RawFileStatus } from './run-list.ts';
 
 export interface ReadinessFile {
@@ -54,7 +55,7 @@ export function rawReadiness(run: ReadinessRun, now: Date, fileWaitHours: number
     if (waitedH < fileWaitHours) {
       return {
         ready: false,
-        reason: `${pending.length} file(s) not transferred yet; waiting until ${fileWaitHours} h after the run ended (${waitedH.toFixed(1)} h so far)`,
+        reason: `${pending.length} file(s) not transferred yet; waiting until ${roundForPeople(fileWaitHours)} h after the run ended (${waitedH.toFixed(1)} h so far)`,
       };
     }
     timedOut = true;
@@ -65,7 +66,7 @@ export function rawReadiness(run: ReadinessRun, now: Date, fileWaitHours: number
     if (f.status === 'transferred') usable.push(f);
     else if (f.status === 'corrupt') excluded.push({ id: f.id, path: f.path, reason: f.flagReason ? `file corrupt: ${f.flagReason}` : 'reported corrupt by the run source' });
     else if (f.status === 'missing') excluded.push({ id: f.id, path: f.path, reason: 'reported missing by the run source' });
-    else if (timedOut) excluded.push({ id: f.id, path: f.path, reason: `not transferred within ${fileWaitHours} h after the run ended` });
+    else if (timedOut) excluded.push({ id: f.id, path: f.path, reason: `not transferred within ${roundForPeople(fileWaitHours)} h after the run ended` });
     else excluded.push({ id: f.id, path: f.path, reason: `unknown file status ${f.status}` });
   }
   return { ready: true, usable, excluded };

@@ -110,7 +110,7 @@ test('when the CLI is used, then bucket status, job list and run show work with 
   assert.equal(jobs.total, 10);
   const aborted = JSON.parse(await cli(['job', 'abort', '--bucket', 'e12_bucket1', '--runs', '1', '--json']));
   assert.equal(aborted.changed, 10);
-  const show = await cli(['run', 'show', '12', '1']);
+  const show = await cli(['run', 'show', '12,1']);
   assert.match(show, /e12 r1/);
   assert.match(show, /completeness/);
   const buckets = await cli(['bucket', 'list']);

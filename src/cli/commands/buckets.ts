@@ -5,13 +5,8 @@
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { CliError } from '../../clients/api-client.ts';
+import { int } from '../parse.ts';
 import { api, globals, output, table } from '../context.ts';
-
-const int = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw new CliError(`not an integer: ${v}`);
-  return n;
-};
 
 function progressTable(p: any): string {
   const head = `${p.bucket} (${p.stage}) — e${p.exp} runs ${p.firstRun}-${p.lastRun ?? '…'}, ${p.runs} run(s)`;

@@ -6,20 +6,15 @@
  * All with --json.
  */
 import { Command } from 'commander';
-import { CliError } from '../../clients/api-client.ts';
+import { CliError, usageError } from '../../clients/api-client.ts';
+import { int } from '../parse.ts';
 import { api, output, table } from '../context.ts';
 
 const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
-const int = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw new CliError(`not an integer: ${v}`);
-  return n;
-};
-
 /** `--set key=value` (repeatable): value parsed as JSON when it is JSON, else taken as a string. */
 function setting(v: string, prev: Record<string, unknown> = {}) {
   const i = v.indexOf('=');
-  if (i <= 0) throw new CliError(`--set needs key=value, got "${v}"`);
+  if (i <= 0) throw usageError('--set', `needs key=value, got "${v}"`);
   const raw = v.slice(i + 1);
   let value: unknown = raw;
   try {
@@ -83,7 +78,7 @@ export function registerCalibrationCommands(program: Command): void {
         try {
           expertConfig = JSON.parse(o.config);
         } catch {
-          throw new CliError('--config is not valid JSON');
+          throw usageError('--config', 'not valid JSON');
         }
       }
       expertConfig = { ...expertConfig, ...(o.set ?? {}) };

@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { api, output, table } from '../context.ts';
 import { collect, explained, intArg, iovArg, iovText, pointArg } from './conditions-shared.ts';
-import { CliError } from '../../clients/api-client.ts';
+import { usageError } from '../../clients/api-client.ts';
+import { runFromOptions } from '../parse.ts';
 
 const enc = encodeURIComponent;
 
@@ -17,7 +18,7 @@ export function registerIovCommands(program: Command): void {
     .option('--as-of <time>', 'the tag as it was at this time (ISO 8601)')
     .option('--all', 'also removed rows, with when and by whom')
     .action(async (tag: string, o, cmd: Command) => {
-      const at = o.run ? pointArg(o.run) : undefined;
+      const at = o.run ? pointArg(o.run, '--run') : undefined;
       const { data } = await api(cmd).get(`/tags/${enc(tag)}/iovs`, { params: { name: o.name, exp: at?.exp, run: at?.run, asOf: o.asOf, includeRemoved: o.all ? 'true' : undefined } });
       output(cmd, data, (d) =>
         table(
@@ -61,15 +62,16 @@ export function registerIovCommands(program: Command): void {
     .command('resolve')
     .description('payloads valid for a run in a tag chain (first tag wins per payload name)')
     .option('--tag <name>', 'tag of the chain, highest priority first (repeatable)', collect, [])
-    .requiredOption('--exp <exp>')
-    .requiredOption('--run <run>')
+    .option('--run <E,R>', 'the run, e.g. 12,345 (or --exp 12 --run 345)')
+    .option('--exp <E>', 'experiment, when --run gives only the run number')
     .option('--as-of <time>', 'the chain as it was at this time')
     .action(async (o, cmd: Command) => {
-      if (!o.tag.length) throw new CliError('give at least one --tag');
-      const { data } = await api(cmd).get('/resolve', { params: { tag: o.tag.join(','), exp: intArg(o.exp), run: intArg(o.run), asOf: o.asOf } });
+      if (!o.tag.length) throw usageError('--tag', 'give at least one --tag');
+      const at = runFromOptions(o, true)!;
+      const { data } = await api(cmd).get('/resolve', { params: { tag: o.tag.join(','), exp: at.exp, run: at.run, asOf: o.asOf } });
       output(cmd, data, (d) =>
         [
-          `${d.payloads.length} payloads for exp ${o.exp} run ${o.run} from ${d.tags.join(' > ')}${d.immutable ? ' (immutable)' : ''}; same answer for runs ${d.validFor.join(',')}`,
+          `${d.payloads.length} payloads for run ${at.exp},${at.run} from ${d.tags.join(' > ')}${d.immutable ? ' (immutable)' : ''}; same answer for runs ${d.validFor.join(',')}`,
           table(d.payloads.map((p: any) => ({ ...p, iov: p.iov.join(',') })), ['name', 'revision', 'iov', 'tag', 'checksum']),
         ].join('\n'),
       );

@@ -5,7 +5,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { CliError } from '../../clients/api-client.ts';
+import { CliError, usageError } from '../../clients/api-client.ts';
+import { runFromOptions } from '../parse.ts';
 import { DATABASE_FILE, formatDatabaseTxt, parseDatabaseTxt, payloadFileName } from '../../domain/localdb-format.ts';
 import { TAG_TYPE_LIST } from '../../domain/tag-states.ts';
 import { DomainError } from '../../domain/errors.ts';
@@ -20,15 +21,15 @@ export function registerLocalDbCommands(program: Command): void {
     .description('write a basf2 local database (database.txt + payload files) for a tag chain, or for one run of it')
     .option('--tag <name>', 'tag of the chain, highest priority first (repeatable)', collect, [])
     .requiredOption('--out <dir>', 'directory to write')
-    .option('--exp <exp>', 'with --run: only the payloads valid for this run')
-    .option('--run <run>')
+    .option('--run <E,R>', 'only the payloads valid for this run, e.g. 12,345 (or --exp 12 --run 345)')
+    .option('--exp <E>', 'experiment, when --run gives only the run number')
     .option('--as-of <time>', 'the chain as it was at this time')
     .action(async (o, cmd: Command) => {
-      if (!o.tag.length) throw new CliError('give at least one --tag');
-      if ((o.exp === undefined) !== (o.run === undefined)) throw new CliError('give both --exp and --run, or neither');
+      if (!o.tag.length) throw usageError('--tag', 'give at least one --tag');
+      const at = runFromOptions(o);
       const client = api(cmd);
       const { data: plan } = await client.get('/localdb', {
-        params: { tag: o.tag.join(','), exp: o.exp === undefined ? undefined : intArg(o.exp), run: o.run === undefined ? undefined : intArg(o.run), asOf: o.asOf },
+        params: { tag: o.tag.join(','), exp: at?.exp, run: at?.run, asOf: o.asOf },
       });
       mkdirSync(o.out, { recursive: true });
       const files = new Map<string, any>();
@@ -62,7 +63,7 @@ export function registerLocalDbCommands(program: Command): void {
     .option('--reason <text>', '', '')
     .action(async (dir: string, o, cmd: Command) => {
       const file = join(dir, DATABASE_FILE);
-      if (!existsSync(file)) throw new CliError(`${file} does not exist`);
+      if (!existsSync(file)) throw usageError('<dir>', `${file} does not exist`);
       let lines;
       try {
         lines = parseDatabaseTxt(readFileSync(file, 'utf8'), file);

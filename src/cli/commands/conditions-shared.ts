@@ -1,29 +1,9 @@
 /** Argument parsing and rendering shared by the conditions commands. */
 import cliProgress from 'cli-progress';
 import { CliError } from '../../clients/api-client.ts';
-import { parseIov, parsePoint, type Iov, type RunPoint } from '../../domain/iov.ts';
 
-export function iovArg(text: string): Iov {
-  try {
-    return parseIov(text);
-  } catch (e) {
-    throw new CliError((e as Error).message);
-  }
-}
-
-export function pointArg(text: string): RunPoint {
-  try {
-    return parsePoint(text);
-  } catch (e) {
-    throw new CliError((e as Error).message);
-  }
-}
-
-export function intArg(text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n)) throw new CliError(`"${text}" is not an integer`);
-  return n;
-}
+/** The one grammar of src/cli/parse.ts, under the names these commands use. */
+export { iovValue as iovArg, runPoint as pointArg, intArg } from '../parse.ts';
 
 /** For repeatable options: --tag a --tag b. */
 export const collect = (v: string, prev: string[] = []) => [...prev, ...v.split(',').filter(Boolean)];

@@ -1,6 +1,6 @@
 /** `calibloop tag …`: global tags in the manner of `b2conditionsdb tag`. */
 import type { Command } from 'commander';
-import { CliError } from '../../clients/api-client.ts';
+import { CliError, usageError } from '../../clients/api-client.ts';
 import { api, confirmByRetyping, globals, output, table } from '../context.ts';
 import { tagLifecycle, IRREVERSIBLE_STATES, TAG_TYPE_LIST, type TagState } from '../../domain/tag-states.ts';
 import { RUNNING_UPDATE_MODE_LIST } from '../../domain/running-update.ts';
@@ -103,7 +103,7 @@ export function registerTagCommands(program: Command): void {
     .option('--yes', 'do not ask for confirmation')
     .action(async (name: string, state: string, o, cmd: Command) => {
       const s = state.toUpperCase() as TagState;
-      if (!tagLifecycle.list.includes(s)) throw new CliError(`unknown state ${state}; one of ${tagLifecycle.list.join(', ')}`);
+      if (!tagLifecycle.list.includes(s)) throw usageError('<state>', `unknown state ${state}; one of ${tagLifecycle.list.join(', ')}`);
       if (IRREVERSIBLE_STATES.includes(s)) await confirmByRetyping(name, `Setting ${name} to ${s}`, o.yes);
       const { data } = await api(cmd).post(`/tags/${enc(name)}/state`, { state: s, reason: o.reason });
       output(cmd, data, (t) => `${t.name} is now ${t.state}`);
@@ -115,7 +115,7 @@ export function registerTagCommands(program: Command): void {
     .option('--force', 'allow moving it backwards')
     .option('--reason <text>', '', '')
     .action(async (name: string, expRun: string, o, cmd: Command) => {
-      const p = pointArg(expRun);
+      const p = pointArg(expRun, '<expRun>');
       const { data } = await api(cmd).put(`/tags/${enc(name)}/fcsr`, { ...p, force: Boolean(o.force), reason: o.reason });
       output(cmd, data, (t) => `first condition-safe run of ${t.name}: ${t.fcsr.exp},${t.fcsr.run}`);
     });
@@ -133,7 +133,7 @@ export function registerTagCommands(program: Command): void {
       const ranges = new Map<string, ReturnType<typeof iovArg>>();
       for (const r of o.range as string[]) {
         const [t, iov] = r.split('=');
-        if (!t || !iov) throw new CliError(`--range wants tag=e1,r1,e2,r2 (got "${r}")`);
+        if (!t || !iov) throw usageError('--range', `wants tag=e1,r1,e2,r2 (got "${r}")`);
         ranges.set(t, iovArg(iov));
       }
       const body = {
@@ -190,7 +190,7 @@ export function registerTagCommands(program: Command): void {
     .option('--as-of <time>')
     .option('--reason <text>', '', '')
     .action(async (source: string, o, cmd: Command) => {
-      if (Boolean(o.name) === Boolean(o.bucket)) throw new CliError('give --name or --bucket');
+      if (Boolean(o.name) === Boolean(o.bucket)) throw usageError('--name', 'give --name or --bucket (one of them)');
       const { data } = await api(cmd).post(`/tags/${enc(source)}/snapshot`, { name: o.name, bucket: o.bucket, asOf: o.asOf, reason: o.reason });
       output(cmd, data, (t) => `snapshot ${t.name} of ${source}: ${t.copied} IoVs, ${t.state}`);
     });
@@ -204,7 +204,7 @@ export function registerTagCommands(program: Command): void {
     .option('--yes', 'apply without asking')
     .option('--reason <text>', '', '')
     .action(async (running: string, staging: string, o, cmd: Command) => {
-      const body = { staging, firstValid: pointArg(o.firstValidRun), mode: o.mode, reason: o.reason };
+      const body = { staging, firstValid: pointArg(o.firstValidRun, '--first-valid-run'), mode: o.mode, reason: o.reason };
       const client = api(cmd);
       const plan = (await explained(client.post(`/tags/${enc(running)}/runningupdate`, { ...body, dryRun: true }))).data;
       if (o.dryRun) return output(cmd, plan, summaryText);

@@ -3,14 +3,9 @@
  * range, state, error class, ids). Bulk commands are one request each.
  */
 import type { Command } from 'commander';
-import { CliError } from '../../clients/api-client.ts';
+import { CliError, usageError } from '../../clients/api-client.ts';
+import { int } from '../parse.ts';
 import { api, output, table } from '../context.ts';
-
-const int = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw new CliError(`not an integer: ${v}`);
-  return n;
-};
 
 function withFilters(c: Command): Command {
   return c
@@ -29,7 +24,7 @@ function filterOf(o: any): Record<string, unknown> {
   let runTo: number | undefined;
   if (o.runs) {
     const m = /^(\d+)(?:-(\d+))?$/.exec(o.runs);
-    if (!m) throw new CliError(`--runs wants A-B or A (got "${o.runs}")`);
+    if (!m) throw usageError('--runs', `wants A-B or A (got "${o.runs}")`);
     runFrom = Number(m[1]);
     runTo = Number(m[2] ?? m[1]);
   }

@@ -3,13 +3,14 @@
  * (`bless`), reprocessing campaigns (`reprocess list|show|launch|abort|report`) and `notifications`. All call the REST
  * API and honour --json.
  */
+import { humanDuration } from '../../domain/human.ts';
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { CliError } from '../../clients/api-client.ts';
+import { CliError, usageError } from '../../clients/api-client.ts';
 import { api, confirmByRetyping, output, table } from '../context.ts';
 import { iovArg } from './conditions-shared.ts';
 
-const remaining = (s: number) => (s <= 0 ? '—' : s >= 3600 ? `${(s / 3600).toFixed(1)} h` : s >= 60 ? `${Math.round(s / 60)} min` : `${s} s`);
+const remaining = (s: number) => (s <= 0 ? '—' : humanDuration(s * 1000));
 
 function windowText(w: any): string {
   const lines = [
@@ -126,7 +127,7 @@ export function registerLoopCommands(program: Command): void {
       }
       const { data } = await api(cmd).post(`/windows/${encodeURIComponent(o.bucket)}/fixes`, {
         name: o.name,
-        iov: iovArg(o.iov),
+        iov: iovArg(o.iov, '--iov'),
         reason: o.reason,
         detector: o.detector,
         contentBase64: content.toString('base64'),

@@ -6,13 +6,8 @@ import { extname } from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { CliError } from '../../clients/api-client.ts';
+import { int, runPoint } from '../parse.ts';
 import { api, output, table } from '../context.ts';
-
-const int = (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw new CliError(`not an integer: ${v}`);
-  return n;
-};
 
 function runText(r: any, completeness?: any): string {
   const q = Object.entries(r.quality ?? {}).map(([d, v]) => `${d}:${v}`).join(' ');
@@ -79,12 +74,13 @@ export function registerRunCommands(program: Command): void {
       );
     });
   run
-    .command('show <exp> <run>')
-    .description('one run: files, quality, bucket, and whether it is complete for each production step')
-    .action(async (exp: string, runNo: string, _o, cmd: Command) => {
+    .command('show <E,R>')
+    .description('one run (e.g. run show 12,345): files, quality, bucket, and whether it is complete for each production step')
+    .action(async (text: string, _o, cmd: Command) => {
+      const { exp, run: runNo } = runPoint(text, '<E,R>');
       const client = api(cmd);
-      const { data } = await client.get(`/runs/${int(exp)}/${int(runNo)}`);
-      const { data: completeness } = await client.get(`/runs/${int(exp)}/${int(runNo)}/completeness`);
+      const { data } = await client.get(`/runs/${exp}/${runNo}`);
+      const { data: completeness } = await client.get(`/runs/${exp}/${runNo}/completeness`);
       output(cmd, { ...data, completeness }, (d) => runText(d, d.completeness));
     });
   run

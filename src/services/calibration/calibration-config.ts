@@ -2,6 +2,7 @@
  * The calibration definitions and global tag configuration the loop works with, read once per directory (start-up
  * parse, fail fast) from the directories of the app config. Tests point `calibrationsDir` / `globaltagsDir` elsewhere.
  */
+import { didYouMean } from '../../domain/suggest.ts';
 import type { AppConfig } from '../../config/app-config.ts';
 import type { CalibrationDefinition } from '../../config/calibration-schema.ts';
 import { loadCalibrationGraph, loadGlobalTags } from '../../config/load-config.ts';
@@ -33,7 +34,8 @@ export function calibrationSetup(config: Pick<AppConfig, 'calibrationsDir' | 'gl
 export function definitionOf(setup: CalibrationSetup, name: string): CalibrationDefinition {
   const d = setup.byName.get(name);
   if (!d) {
-    throw new DomainError('NOT_FOUND', `calibration "${name}" not found; known: ${setup.calibrations.map((c) => c.name).join(', ')}`);
+    const known = setup.calibrations.map((c) => c.name);
+    throw new DomainError('NOT_FOUND', `calibration "${name}" not found${didYouMean(name, known)} (known: ${known.join(', ')})`);
   }
   return d;
 }
