@@ -70,7 +70,7 @@ const cases: Array<{ name: string; args: () => string[]; token?: () => string; e
 
 for (const c of cases) {
   test(`when the CLI is given ${c.name} with --json, then it prints the JSON error and exits ${c.exit}`, async () => {
-    const env = c.token ? { CALIBLOOP_TOKEN: c.token() } : {};
+    const env: Record<string, string> = c.token ? { CALIBLOOP_TOKEN: c.token() } : {};
     const { code, error } = await jsonError(c.args(), env);
     assert.equal(error.code, c.code, error.message);
     assert.match(error.message, c.message);

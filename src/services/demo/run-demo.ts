@@ -116,16 +116,25 @@ function banner(env: DemoEnvironment, deps: Deps, server: DemoServer, accounts: 
     '  look around from another terminal:',
     `    export CALIBLOOP_URL=${url}`,
     `    export CALIBLOOP_TOKEN=${accounts.tokens.calibration}   # ${accounts.manager}, calibration manager`,
-    '    node bin/calibloop.js bucket list',
-    '    node bin/calibloop.js calibration list',
-    '    node bin/calibloop.js window list',
-    '    node bin/calibloop.js reprocess list',
-    '    node bin/calibloop.js job list --state running',
-    `    node bin/calibloop.js audit --actor ${accounts.manager}`,
-    '    node bin/calibloop.js notifications',
+    ...lookAroundCommands(accounts.manager).map((c) => `    ${c}`),
+    '  (`calibloop` is on your PATH after `npm link` in this checkout, see README; or run node bin/calibloop.js …)',
     `  (data-production manager token: ${accounts.tokens.production})`,
     '',
   ].join('\n');
+}
+
+/** The commands the demo suggests, the README's way (an installed `calibloop`); checked against the CLI by a test. */
+export function lookAroundCommands(manager: string): string[] {
+  return [
+    'calibloop tag list',
+    'calibloop bucket list',
+    'calibloop calibration list',
+    'calibloop window list',
+    'calibloop reprocess list',
+    'calibloop job list --state running',
+    `calibloop audit --actor ${manager}`,
+    'calibloop notifications',
+  ];
 }
 
 export async function runDemo(opts: DemoOptions): Promise<number> {
