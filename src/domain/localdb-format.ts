@@ -35,6 +35,13 @@ export function formatDatabaseTxt(entries: ReadonlyArray<{ name: string; revisio
 
 /** Parses database.txt; throws INVALID_INPUT listing every malformed line ("line N: ..."). */
 export function parseDatabaseTxt(text: string, file = DATABASE_FILE): LocalDbLine[] {
+  const { lines, problems } = readDatabaseTxt(text, file);
+  if (problems.length) throw invalid(`${file}: ${problems.length} malformed line${problems.length === 1 ? '' : 's'}`, problems);
+  return lines;
+}
+
+/** Every well-formed line and every problem (`path` is `file:line`), so a caller can report them all at once. */
+export function readDatabaseTxt(text: string, file = DATABASE_FILE): { lines: LocalDbLine[]; problems: Array<{ path: string; message: string }> } {
   const out: LocalDbLine[] = [];
   const problems: Array<{ path: string; message: string }> = [];
   text.split(/\r?\n/).forEach((raw, k) => {
@@ -59,8 +66,7 @@ export function parseDatabaseTxt(text: string, file = DATABASE_FILE): LocalDbLin
     for (const message of bad) problems.push({ path: `${file}:${k + 1}`, message });
     if (bad.length === 0) out.push(entry);
   });
-  if (problems.length) throw invalid(`${file}: ${problems.length} malformed line${problems.length === 1 ? '' : 's'}`, problems);
-  return out;
+  return { lines: out, problems };
 }
 
 /**

@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { seedBucket, ensureRunningTag } from '../helpers/loop-fixtures.ts';
 import { ROOT_DIR } from '../../src/db/paths.ts';
@@ -77,6 +79,25 @@ for (const c of cases) {
     assert.equal(code, c.exit, error.message);
   });
 }
+
+test('when a local database to import has a malformed line and missing payload files, then every problem is named with its database.txt line and nothing is imported', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'calibloop-localdb-'));
+  try {
+    writeFileSync(join(dir, 'database.txt'), ['dbstore/ECLCrystalEnergy 1 12,0,12,-1', 'this is not a line', 'dbstore/CDCTime 2 12,0,-1,-1', ''].join('\n'));
+    const { code, error } = await jsonError(['import', 'localdb', dir, '--tag', 'imported', '--create', 'staging'], { CALIBLOOP_TOKEN: manager });
+    assert.equal(code, EXIT.USAGE);
+    assert.equal(error.code, 'INVALID_INPUT');
+    assert.match(error.message, /3 problems; nothing imported/);
+    const details = error.details as Array<{ path: string; message: string }>;
+    assert.deepEqual(details.map((d) => d.path.replace(dir, '<dir>')), ['<dir>/database.txt:1', '<dir>/database.txt:2', '<dir>/database.txt:3']);
+    assert.match(details[0].message, /dbstore_ECLCrystalEnergy_rev_1\.root is missing/);
+    assert.match(details[1].message, /malformed line/);
+    assert.match(details[2].message, /dbstore_CDCTime_rev_2\.root is missing/);
+    assert.equal(await app.deps.prisma.globalTag.count({ where: { name: 'imported' } }), 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 test('when the server cannot be reached, then UNREACHABLE and exit 6', async () => {
   const port = await new Promise<number>((resolve) => {

@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { CliError, usageError } from '../../clients/api-client.ts';
 import { runFromOptions } from '../parse.ts';
-import { DATABASE_FILE, formatDatabaseTxt, parseDatabaseTxt, payloadFileName } from '../../domain/localdb-format.ts';
+import { DATABASE_FILE, formatDatabaseTxt, payloadFileName, readDatabaseTxt } from '../../domain/localdb-format.ts';
+import { EXIT } from '../exit-codes.ts';
 import { TAG_TYPE_LIST } from '../../domain/tag-states.ts';
-import { DomainError } from '../../domain/errors.ts';
 import { api, globals, output } from '../context.ts';
 import { collect, intArg, progressBar } from './conditions-shared.ts';
 import { downloadFile, md5OfFile, uploadFile } from './conditions-payload.ts';
@@ -64,17 +64,16 @@ export function registerLocalDbCommands(program: Command): void {
     .action(async (dir: string, o, cmd: Command) => {
       const file = join(dir, DATABASE_FILE);
       if (!existsSync(file)) throw usageError('<dir>', `${file} does not exist`);
-      let lines;
-      try {
-        lines = parseDatabaseTxt(readFileSync(file, 'utf8'), file);
-      } catch (e) {
-        if (e instanceof DomainError) throw new CliError(e.message, 1, e.details);
-        throw e;
+      // Every problem at once, each with the database.txt line it comes from: malformed lines and missing files.
+      const { lines, problems } = readDatabaseTxt(readFileSync(file, 'utf8'), file);
+      for (const l of lines) {
+        const payloadFile = payloadFileName(l.name, l.revision);
+        if (!existsSync(join(dir, payloadFile))) problems.push({ path: `${file}:${l.line}`, message: `payload file ${join(dir, payloadFile)} is missing (${l.name} revision ${l.revision})` });
       }
-      if (!lines.length) throw new CliError(`${file} has no entries`);
+      problems.sort((a, b) => Number(a.path.split(':').pop()) - Number(b.path.split(':').pop()));
+      if (problems.length) throw new CliError(`${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}; nothing imported`, EXIT.USAGE, problems, 'INVALID_INPUT');
+      if (!lines.length) throw usageError('<dir>', `${file} has no entries`);
       const payloads = [...new Map(lines.map((l) => [`${l.name}@${l.revision}`, l])).values()];
-      const missing = payloads.filter((p) => !existsSync(join(dir, payloadFileName(p.name, p.revision))));
-      if (missing.length) throw new CliError(`missing payload files: ${missing.map((m) => payloadFileName(m.name, m.revision)).join(', ')}`);
       const client = api(cmd);
       const revisionOf = new Map<string, number>();
       const bar = progressBar('upload', payloads.length, !globals(cmd).json);
