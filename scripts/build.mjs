@@ -3,15 +3,21 @@
 // start without transpiling. Run by postinstall after the Prisma client is generated; bin/calibloop.js falls back to
 // the sources when dist/ is older than them.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const stamp = join(root, 'dist', '.build-stamp');
 rmSync(stamp, { force: true });
+const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+if (!existsSync(tsc)) {
+  // an install without devDependencies: the CLI runs the sources through tsx instead (slower start, same behaviour)
+  console.error('calibloop: typescript is not installed; dist/ not built (bin/calibloop.js runs the sources)');
+  process.exit(0);
+}
 const started = Date.now();
-const r = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], { cwd: root, stdio: 'inherit' });
+const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { cwd: root, stdio: 'inherit' });
 if (r.status !== 0) process.exit(r.status ?? 1);
 // Files the compiled code reads next to itself.
 for (const f of ['executors/local-job-wrapper.mjs']) {

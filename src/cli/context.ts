@@ -31,6 +31,19 @@ export function output(cmd: Command, data: unknown, human: (data: any) => string
   if (typeof text === 'string' && text.length) process.stdout.write(text.endsWith('\n') ? text : text + '\n');
 }
 
+/**
+ * Every list prints one shape under --json: a JSON array of its rows. When the server holds more than were fetched
+ * (`total`), a note on stderr says so, so a script reading stdout still gets a plain array.
+ */
+export function outputList(cmd: Command, rows: unknown[], human: (rows: any[]) => string, total = rows.length): void {
+  if (globals(cmd).json) {
+    process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+    if (total > rows.length) process.stderr.write(`${rows.length} of ${total}; --limit/--offset for the rest\n`);
+    return;
+  }
+  output(cmd, rows, human);
+}
+
 /** A plain aligned table; numbers rounded for people (--json keeps them exact). */
 export function table(rows: Record<string, unknown>[], columns?: string[]): string {
   if (rows.length === 0) return '(none)';

@@ -57,7 +57,7 @@ describe('conditions CLI', () => {
     await assert.rejects(() => cli('iov', 'add', 'cli_stage', 'CLIGain', '1', '3,0,2,0'), /ends before it starts/);
     await assert.rejects(() => cli('iov', 'add', 'cli_stage', 'CLIGain', '1', '5,0,-1,-1'), /RULE_VIOLATION: 1 overlap/);
     const listed = await cli('iov', 'list', 'cli_stage');
-    assert.equal(listed.iovs.length, 1);
+    assert.equal(listed.length, 1, 'iov list prints a JSON array like every list');
     const r = await cli('resolve', '--tag', 'cli_stage', '--exp', '7', '--run', '3');
     assert.deepEqual(r.payloads.map((p: any) => [p.name, p.revision]), [['CLIGain', 1]]);
     const dl = await cli('payload', 'download', 'CLIGain', '1', '--dir', dir);
@@ -108,7 +108,7 @@ describe('conditions CLI', () => {
     assert.equal(i.added, 2);
     const a = await cli('iov', 'list', 'cli_running');
     const b = await cli('iov', 'list', 'cli_imported');
-    const text = (l: any) => l.iovs.map((x: any) => `${x.name} ${x.revision} ${x.firstExp},${x.firstRun},${x.finalExp},${x.finalRun}`);
+    const text = (l: any) => l.map((x: any) => `${x.name} ${x.revision} ${x.firstExp},${x.firstRun},${x.finalExp},${x.finalRun}`);
     assert.deepEqual(text(b), text(a));
     const one = await cli('export', 'localdb', '--tag', 'cli_running', '--out', join(dir, 'one'), '--exp', '3', '--run', '150');
     assert.equal(one.entries, 1);

@@ -1,6 +1,6 @@
 /** `calibloop iov …` and `calibloop resolve`: IoVs of a tag, and the payloads a job gets for a run. */
 import type { Command } from 'commander';
-import { api, output, table } from '../context.ts';
+import { api, output, outputList, table } from '../context.ts';
 import { collect, explained, intArg, iovArg, iovText, pointArg } from './conditions-shared.ts';
 import { usageError } from '../../clients/api-client.ts';
 import { runFromOptions } from '../parse.ts';
@@ -20,9 +20,9 @@ export function registerIovCommands(program: Command): void {
     .action(async (tag: string, o, cmd: Command) => {
       const at = o.run ? pointArg(o.run, '--run') : undefined;
       const { data } = await api(cmd).get(`/tags/${enc(tag)}/iovs`, { params: { name: o.name, exp: at?.exp, run: at?.run, asOf: o.asOf, includeRemoved: o.all ? 'true' : undefined } });
-      output(cmd, data, (d) =>
+      outputList(cmd, data.iovs, (iovs) =>
         table(
-          d.iovs.map((i: any) => ({ ...i, iov: iovText(i), removed: i.removedAt ? `${i.removedAt} by ${i.removedBy}` : undefined })),
+          iovs.map((i: any) => ({ ...i, iov: iovText(i), removed: i.removedAt ? `${i.removedAt} by ${i.removedBy}` : undefined })),
           ['id', 'name', 'revision', 'iov', 'insertedAt', 'insertedBy', ...(o.all ? ['removed'] : [])],
         ),
       );

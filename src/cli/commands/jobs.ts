@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { CliError, usageError } from '../../clients/api-client.ts';
 import { int } from '../parse.ts';
-import { api, output, table } from '../context.ts';
+import { api, output, outputList, table } from '../context.ts';
 
 function withFilters(c: Command): Command {
   return c
@@ -54,11 +54,12 @@ export function registerJobCommands(program: Command): void {
       const f = filterOf(o);
       const params = { ...f, step: (f.step as string[] | undefined)?.join(','), variant: (f.variant as string[] | undefined)?.join(','), state: (f.state as string[] | undefined)?.join(','), errorClass: (f.errorClass as string[] | undefined)?.join(','), ids: (f.ids as number[] | undefined)?.join(','), limit: o.limit, offset: o.offset };
       const { data } = await api(cmd).get('/jobs', { params });
-      output(cmd, data, (d) =>
+      outputList(cmd, data.jobs, (jobs) =>
         `${table(
-          d.jobs.map((j: any) => ({ id: j.id, step: j.step, variant: j.variant, run: j.run === null ? '' : `e${j.exp} r${j.run}`, chunk: j.chunk, state: j.state, attempts: `${j.attempts}/${j.maxAttempts}`, error: j.errorClass ? `${j.errorClass}: ${(j.errorMessage ?? '').slice(0, 60)}` : '' })),
+          jobs.map((j: any) => ({ id: j.id, step: j.step, variant: j.variant, run: j.run === null ? '' : `e${j.exp} r${j.run}`, chunk: j.chunk, state: j.state, attempts: `${j.attempts}/${j.maxAttempts}`, error: j.errorClass ? `${j.errorClass}: ${(j.errorMessage ?? '').slice(0, 60)}` : '' })),
           ['id', 'step', 'variant', 'run', 'chunk', 'state', 'attempts', 'error'],
-        )}\n${d.jobs.length} of ${d.total} job(s)`,
+        )}\n${jobs.length} of ${data.total} job(s)`,
+        data.total,
       );
     });
   job
