@@ -184,7 +184,7 @@ const JobFields = {
 export const JobSummarySchema = z.looseObject({ ...JobFields, notBefore: isoOrNull(), updatedAt: iso() }).openapi('JobSummary');
 export const JobListSchema = z.object({ total: z.number().int(), jobs: z.array(JobSummarySchema) }).openapi('JobList');
 export const JobDetailSchema = z
-  .looseObject({ ...JobFields, endReason: z.string().nullable(), executor: z.string(), workDir: z.string().nullable(), logPath: z.string().nullable(), command: z.unknown(), inputs: z.unknown(), outputs: z.unknown() })
+  .looseObject({ ...JobFields, endReason: z.string().nullable(), executor: z.string().nullable(), workDir: z.string().nullable(), logPath: z.string().nullable(), command: z.unknown(), inputs: z.unknown(), outputs: z.unknown() })
   .openapi('JobDetail');
 export const JobLogSchema = z.object({ id: z.number().int(), attempt: z.number().int(), logPath: z.string().nullable(), text: z.string() }).openapi('JobLog');
 export const BulkJobResultSchema = z

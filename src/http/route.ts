@@ -55,7 +55,7 @@ export interface RouteTools {
   router: Router;
   registry: OpenAPIRegistry;
   /** every declared route, so tests can check each mutating endpoint against each role */
-  catalog: { method: string; path: string; auth: Auth }[];
+  catalog: { method: string; path: string; auth: Auth; response?: ZodType }[];
   /** mounted before the default JSON parser: routes with their own body limit parse here first */
   bodyParsers?: Router;
 }
@@ -88,7 +88,7 @@ export function defineRoute<P extends ZodType, Q extends ZodType, B extends ZodT
   spec: RouteSpec<P, Q, B>,
   handler: (ctx: RouteContext<z.infer<P>, z.infer<Q>, z.infer<B>>) => Promise<unknown>,
 ): void {
-  tools.catalog.push({ method: spec.method, path: spec.path, auth: spec.auth });
+  tools.catalog.push({ method: spec.method, path: spec.path, auth: spec.auth, response: spec.responseContentType ? undefined : spec.response });
   const openapiPath = '/api/v1' + spec.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
   const security = spec.auth === 'public' ? [] : [{ bearerAuth: [] }];
   const roles = spec.auth === 'public' ? 'anyone' : spec.auth === 'authenticated' ? 'any token' : spec.auth.join(', ');
