@@ -223,3 +223,4 @@ export const AdvanceSummarySchema = z
   .object({ buckets: z.number().int(), started: z.number().int(), iterations: z.number().int(), finished: z.number().int(), errors: z.array(z.object({ bucket: z.string(), error: z.string() })) })
   .openapi('AdvanceSummary');
 export const PayloadFileSchema = z.string().openapi({ format: 'binary', description: 'the payload file as uploaded' });
+export const ImageFileSchema = z.string().openapi({ format: 'binary', description: 'the image file as the algorithm wrote it' });

@@ -30,8 +30,8 @@ export interface RouteSpec<P extends ZodType, Q extends ZodType, B extends ZodTy
   query?: Q;
   body?: B;
   response?: ZodType;
-  /** media type of the success body when it is not JSON (the handler writes it itself) */
-  responseContentType?: string;
+  /** media type(s) of the success body when it is not JSON (the handler writes it itself) */
+  responseContentType?: string | readonly string[];
   /** status on success (default 200; 201 for POST that creates) */
   status?: number;
   description?: string;
@@ -113,7 +113,11 @@ export function defineRoute<P extends ZodType, Q extends ZodType, B extends ZodT
     responses: {
       [okStatus]: {
         description: 'success',
-        content: spec.response ? { [spec.responseContentType ?? 'application/json']: { schema: spec.response as never, ...(spec.example !== undefined ? { example: spec.example } : {}) } } : undefined,
+        content: spec.response
+          ? Object.fromEntries(
+              [spec.responseContentType ?? 'application/json'].flat().map((type) => [type, { schema: spec.response as never, ...(spec.example !== undefined ? { example: spec.example } : {}) }]),
+            )
+          : undefined,
       },
       ...Object.fromEntries(refusalsFor(spec).map((status) => [status, { description: ERROR_DESCRIPTIONS[status] ?? 'refused', content: { 'application/json': { schema: ErrorBodySchema } } }])),
     },

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import type { Deps } from '../../deps.ts';
 import { IdText } from '../../domain/strict-input.ts';
+import { ImageFileSchema } from '../response-schemas.ts';
 import { defineRoute, type RouteTools } from '../route.ts';
 import { ListCandidatesQuerySchema, listCandidates } from '../../services/calibration/list-candidates.ts';
 import { approvePayloads } from '../../services/calibration/approve-payloads.ts';
@@ -49,6 +50,8 @@ export function registerCalibrationPayloadRoutes(tools: RouteTools, deps: Deps):
       summary: 'A validation image (PNG, SVG or PDF) the algorithm wrote into its output directory',
       auth: 'authenticated',
       params: ImageParams,
+      response: ImageFileSchema,
+      responseContentType: ['image/png', 'image/svg+xml', 'application/pdf'],
     },
     async ({ params, res }) => {
       const image = await candidateImage(deps, params.id, params.file);
