@@ -148,13 +148,11 @@ export const CreatedBucketSchema = z
   .looseObject({ name: z.string(), exp: z.number().int(), firstRun: z.number().int(), lastRun: z.number().int().nullable(), stage: z.string() })
   .openapi('CreatedBucket');
 export const BucketStageChangeSchema = z.looseObject({ name: z.string(), stage: z.string() }).openapi('BucketStageChange');
+/** The head of the per-bucket views (progress, calibrations). */
+const BucketHead = { bucket: z.string(), stage: z.string(), exp: z.number().int(), firstRun: z.number().int(), lastRun: z.number().int().nullable() };
 export const BucketProgressSchema = z
   .looseObject({
-    bucket: z.string(),
-    stage: z.string(),
-    exp: z.number().int(),
-    firstRun: z.number().int(),
-    lastRun: z.number().int().nullable(),
+    ...BucketHead,
     runs: z.number().int(),
     steps: z.array(
       z.looseObject({ step: z.string(), total: z.number().int(), states: counts(), percent: counts(), finalPercent: z.number(), succeededPercent: z.number(), errors: counts(), eventsIn: z.number(), eventsOut: z.number() }),
@@ -207,11 +205,7 @@ const CalibrationRunFields = z.looseObject({
 export const CalibrationRunSchema = CalibrationRunFields.openapi('CalibrationRun');
 export const BucketCalibrationsSchema = z
   .looseObject({
-    bucket: z.string(),
-    stage: z.string(),
-    exp: z.number().int(),
-    firstRun: z.number().int(),
-    lastRun: z.number().int().nullable(),
+    ...BucketHead,
     failure: z.string().nullable(),
     calibrations: z.array(CalibrationRunFields.extend({ dependsOn: z.array(z.string()), iterations: z.array(z.looseObject({ iteration: z.number().int(), outcome: z.string().nullable(), jobId: z.number().int().nullable() })) })),
   })

@@ -10,7 +10,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { seedBucket, ensureRunningTag } from '../helpers/loop-fixtures.ts';
+import { seedBucket } from '../helpers/loop-fixtures.ts';
+import { openWindowWithPendingFix } from '../helpers/fix-window-fixture.ts';
 import { ROOT_DIR } from '../../src/db/paths.ts';
 
 let app: TestApp;
@@ -32,19 +33,9 @@ function sample(name: string, labels: Record<string, string> = {}): number | und
 before(async () => {
   app = await startTestApp({ env: { CALIBLOOP_WEBHOOK_URL: 'http://127.0.0.1:9/hooks/down' } });
   const { prisma } = app.deps;
-  await seedBucket(prisma, { firstRun: 1, lastRun: 4, stage: 'prompt_processing' });
+  // the loop: prompt processing of bucket 1 finished → its fix window opens (48 h); an ECL expert uploads a fix
+  await openWindowWithPendingFix(app);
   await seedBucket(prisma, { seq: 2, firstRun: 5, lastRun: 8, stage: 'producing' });
-  await ensureRunningTag(app.deps);
-  // the loop: prompt processing of bucket 1 finished → its fix window opens (48 h)
-  assert.equal((await app.server.scheduler.runOnce('loop-prompt')).error, undefined);
-  const ecl = await app.tokenFor('detector_expert', ['ecl'], 'ecl_expert');
-  const fix = await app.as(ecl).post('/windows/e12_bucket1/fixes', {
-    name: 'ECLCrystalEnergyScale',
-    iov: { firstExp: 12, firstRun: 1, finalExp: 12, finalRun: 4 },
-    reason: 'crystal 1234 miscalibrated in prompt',
-    contentBase64: Buffer.from('{"scale":1.01}').toString('base64'),
-  });
-  assert.equal(fix.status, 201, JSON.stringify(fix.data));
   // production jobs of bucket 2 in several states
   const b2 = await prisma.bucket.findUniqueOrThrow({ where: { name: 'e12_bucket2' } });
   const jobs = [

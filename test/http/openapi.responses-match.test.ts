@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ZodType } from 'zod';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { seedBucket, ensureRunningTag } from '../helpers/loop-fixtures.ts';
+import { openWindowWithPendingFix } from '../helpers/fix-window-fixture.ts';
 
 let app: TestApp;
 let manager: string;
@@ -16,17 +16,7 @@ let jobId = 0;
 before(async () => {
   app = await startTestApp();
   const { prisma } = app.deps;
-  await seedBucket(prisma, { firstRun: 1, lastRun: 4, stage: 'prompt_processing' });
-  await ensureRunningTag(app.deps);
-  assert.equal((await app.server.scheduler.runOnce('loop-prompt')).error, undefined);
-  const ecl = await app.tokenFor('detector_expert', ['ecl'], 'ecl_expert');
-  const fix = await app.as(ecl).post('/windows/e12_bucket1/fixes', {
-    name: 'ECLCrystalEnergyScale',
-    iov: { firstExp: 12, firstRun: 1, finalExp: 12, finalRun: 4 },
-    reason: 'crystal 1234 miscalibrated in prompt',
-    contentBase64: Buffer.from('{"scale":1.01}').toString('base64'),
-  });
-  assert.equal(fix.status, 201);
+  await openWindowWithPendingFix(app);
   const b = await prisma.bucket.findUniqueOrThrow({ where: { name: 'e12_bucket1' } });
   jobId = (await prisma.job.create({ data: { bucketId: b.id, step: 'mdst', state: 'failed', errorClass: 'input', errorMessage: 'bad file', idempotencyKey: 'contract-1', exp: 12, run: 1, finishedAt: app.clock.now() } })).id;
   manager = await app.tokenFor('calibration_manager');
