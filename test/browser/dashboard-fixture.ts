@@ -47,7 +47,7 @@ export async function dashboardWorld(): Promise<DashboardWorld> {
 
   const blessed = await seedBucket(app.deps.prisma, { seq: 3, firstRun: 30, lastRun: 35, stage: 'blessed' });
   const runPlan = Array.from({ length: 6 }, (_, i) => ({ exp: 12, run: 30 + i, selected: i !== 2, reason: i === 2 ? 'cdc bad' : 'physics, good' }));
-  await app.deps.prisma.reprocessingCampaign.create({ data: { bucketId: blessed.id, tagName: 'data_final_e12_bucket3', tagChain: ['data_final_e12_bucket3'], state: 'created', createdBy: 'carla', runPlan } });
+  await app.deps.prisma.reprocessingCampaign.create({ data: { name: `${blessed.name}_reprocessing`, bucketId: blessed.id, tagName: 'data_final_e12_bucket3', tagChain: ['data_final_e12_bucket3'], state: 'created', createdBy: 'carla', runPlan } });
 
   const iovTag = 'dashboard_iov_example';
   await ensureTag(app.deps, SYSTEM_ACTOR, { name: iovTag, type: 'release', description: 'two payload names, five IoVs' });

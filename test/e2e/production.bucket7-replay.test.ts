@@ -145,7 +145,7 @@ test('when completeness is asked over the API and the CLI, then they give the sa
   const bucketOut = (await run(process.execPath, [bin, 'bucket', 'completeness', 'e12_bucket1', '--step', 'cdst'], { env: cliEnv })).stdout;
   assert.match(bucketOut, new RegExp(`cdst\\s+${RUNS - INCOMPLETE.length} complete, ${INCOMPLETE.length} incomplete`));
   for (const runNo of PARTIAL) assert.match(bucketOut, new RegExp(`excluded_file: cdst hlt_\\w+ of 12/${runNo}: made without e12_r${runNo}_f\\d\\.b2raw — file corrupt: input error in hlt_skim job \\d+`));
-  const runOut = (await run(process.execPath, [bin, 'run', 'show', '12', String(PARTIAL[2])], { env: cliEnv })).stdout;
+  const runOut = (await run(process.execPath, [bin, 'run', 'show', `12,${PARTIAL[2]}`], { env: cliEnv })).stdout;
   assert.match(runOut, /cdst\s+incomplete/);
   assert.match(runOut, new RegExp(`cdst hlt_\\w+ of 12/${PARTIAL[2]}: made without e12_r${PARTIAL[2]}_f\\d\\.b2raw — file corrupt: input error in hlt_skim job \\d+`));
 });

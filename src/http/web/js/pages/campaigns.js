@@ -14,18 +14,20 @@ export async function campaignsPage(main, ctx) {
   main.append(h('h1', {}, `Reprocessing campaigns (${campaigns.length})`), out);
   if (!campaigns.length) main.append(h('p', { class: 'muted' }, 'No campaign yet: one is created when the calibration manager blesses a bucket.'));
   for (const c of campaigns) {
+    // campaigns are addressed by name in URLs (ids only under /reprocessing/by-id/)
+    const ref = encodeURIComponent(c.name || c.bucket);
     const reason = h('input', { placeholder: 'reason to abort (required)', size: 34 });
     const report = h('div');
     const plot = h('div', { class: 'chart small', id: `campaign-${c.id}` });
     main.append(h('section', { class: 'card', 'data-campaign': c.id },
-      h('h2', {}, `#${c.id} `, link(`#/buckets/${c.bucket}`, c.bucket), ` — ${c.state}`),
+      h('h2', {}, `${c.name || '#' + c.id} `, c.bucket ? link(`#/buckets/${c.bucket}`, c.bucket) : (c.runRange ? `runs ${c.runRange.exp},${c.runRange.firstRun}–${c.runRange.lastRun}` : ""), ` — ${c.state}`),
       h('p', { class: 'muted' }, `tag `, link(`#/tags/${encodeURIComponent(c.tag)}`, c.tag), ` · created ${fmtTime(c.createdAt)} by ${c.createdBy}`, c.launchedAt ? ` · launched ${fmtTime(c.launchedAt)} by ${c.launchedBy}` : '', c.endReason ? ` · ${c.endReason}` : ''),
       table([{ k: 'runs', v: c.runs }, { k: 'jobs', v: c.jobs }, { k: 'events', v: c.events }], [{ label: '', cell: (r) => r.k }, { label: '', cell: (r) => kv(r.v) }]),
       dpm ? h('div', { class: 'actions' },
-        c.state === 'created' ? h('button', { class: 'primary', type: 'button', onclick: () => act(`/reprocessing/${c.id}/launch`, {}) }, 'Launch') : null,
-        ['created', 'launched', 'running'].includes(c.state) ? [reason, h('button', { class: 'danger', type: 'button', onclick: () => act(`/reprocessing/${c.id}/abort`, { reason: reason.value }) }, 'Abort')] : null) : null,
+        c.state === 'created' ? h('button', { class: 'primary', type: 'button', onclick: () => act(`/reprocessing/${ref}/launch`, {}) }, 'Launch') : null,
+        ['created', 'launched', 'running'].includes(c.state) ? [reason, h('button', { class: 'danger', type: 'button', onclick: () => act(`/reprocessing/${ref}/abort`, { reason: reason.value }) }, 'Abort')] : null) : null,
       plot, report));
-    api(`/reprocessing/${c.id}/report`).then((r) => {
+    api(`/reprocessing/${ref}/report`).then((r) => {
       if (ctx.stale()) return;
       const per = { done: r.done.length, failed: r.failed.length, pending: r.pending.length, skipped: r.skipped.length };
       chart(plot, { grid: { left: 60, right: 20, top: 10, bottom: 24 }, xAxis: { type: 'value', minInterval: 1, name: 'runs' }, yAxis: { type: 'category', data: ['runs'] },
