@@ -164,7 +164,9 @@ async function crashTrials(scenario: string, makeLocation: () => Promise<string>
   const kills: number[] = [];
   for (let i = 0; i < TRIALS; i++) {
     const location = await makeLocation();
-    const killAt = Math.round(Math.random() * ran.window * 1.1);
+    // stratified: one random moment in each of TRIALS equal slices of 1.1 × the window, so the spread covers the whole
+    // window every run (a plain uniform draw lands too many kills past its end now and then)
+    const killAt = Math.round(((i + Math.random()) / TRIALS) * ran.window * 1.1);
     const killed = await runChild(location, dir, killAt);
     kills.push(killAt);
     const trial = `${scenario} trial ${i} (kill at ${killAt} ms of ${ran.window} ms, ${killed.signal ?? `exit ${killed.code}`})`;
