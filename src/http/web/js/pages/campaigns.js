@@ -15,12 +15,12 @@ export async function campaignsPage(main, ctx) {
   if (!campaigns.length) main.append(h('p', { class: 'muted' }, 'No campaign yet: one is created when the calibration manager blesses a bucket.'));
   for (const c of campaigns) {
     // campaigns are addressed by name in URLs (ids only under /reprocessing/by-id/)
-    const ref = encodeURIComponent(c.name || c.bucket);
+    const ref = encodeURIComponent(c.name);
     const reason = h('input', { placeholder: 'reason to abort (required)', size: 34 });
     const report = h('div');
     const plot = h('div', { class: 'chart small', id: `campaign-${c.id}` });
     main.append(h('section', { class: 'card', 'data-campaign': c.id },
-      h('h2', {}, `${c.name || '#' + c.id} `, c.bucket ? link(`#/buckets/${c.bucket}`, c.bucket) : (c.runRange ? `runs ${c.runRange.exp},${c.runRange.firstRun}–${c.runRange.lastRun}` : ""), ` — ${c.state}`),
+      h('h2', {}, `${c.name} `, c.bucket ? link(`#/buckets/${c.bucket}`, c.bucket) : `runs ${c.runRange.exp},${c.runRange.firstRun}–${c.runRange.lastRun}`, ` — ${c.state}`),
       h('p', { class: 'muted' }, `tag `, link(`#/tags/${encodeURIComponent(c.tag)}`, c.tag), ` · created ${fmtTime(c.createdAt)} by ${c.createdBy}`, c.launchedAt ? ` · launched ${fmtTime(c.launchedAt)} by ${c.launchedBy}` : '', c.endReason ? ` · ${c.endReason}` : ''),
       table([{ k: 'runs', v: c.runs }, { k: 'jobs', v: c.jobs }, { k: 'events', v: c.events }], [{ label: '', cell: (r) => r.k }, { label: '', cell: (r) => kv(r.v) }]),
       dpm ? h('div', { class: 'actions' },
