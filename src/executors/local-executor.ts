@@ -29,9 +29,12 @@
  *    the other exits with 3 and the directory's files name the winner;
  * 4. `.launched` created (pid inside, or being written): the wrapper lives on without the server; the restarted
  *    executor sees a live pid and adopts it as running (an empty marker counts as starting for `startGraceMs`);
- * 5. `.pid`, `.starts`, the program running or `.exit` written: followed from the files as before.
+ * 5. `.pid`, `.starts`, the program running or `.exit` written: followed from the files as before;
+ * 6. between the server's own claim of `.launched` (cancel of a job no wrapper took, or a wrapper that crashed before
+ *    taking it) and its `.exit`: a marker without a pid, reported lost after `startGraceMs`. The program never ran and
+ *    the job was being ended anyway; this is the one window where a kill still yields `lost`.
  * An idle wrapper that sees its stdin end (server dead) exits without taking anything. So a server kill never turns an
- * attempt into `lost`; only a wrapper that dies itself (killed, machine reboot) does.
+ * attempt that was to run into `lost`; only a wrapper that dies itself (killed, machine reboot) does.
  *
  * `submit` is idempotent per spec key: a spec whose work directory already holds the same key is not started again
  * (the job engine re-submits with the same key after a crash between its claim and the executor's answer).
