@@ -1,6 +1,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalExecutor } from '../../src/executors/local-executor.ts';
@@ -84,7 +85,8 @@ test('when a running job is cancelled, then it ends as cancelled; a queued one n
   const [a, b] = await ex.submit([spec(['--sleep-s', '30']), spec(['--sleep-s', '30'])]);
   await waitFor('a to run', async () => (await ex.poll([a])).get(a)!.state === 'running');
   await ex.cancel([b, a]);
-  assert.equal((await final(ex, a)).state, 'cancelled');
+  const fa = await final(ex, a);
+  assert.equal(fa.state, 'cancelled', JSON.stringify(fa));
   assert.equal((await final(ex, b)).state, 'cancelled');
   assert.equal(starts(b), 0);
 });
@@ -120,4 +122,63 @@ test('when an unknown id is polled, then it is lost', async () => {
   const ex = new LocalExecutor({ concurrency: 1 });
   const s = (await ex.poll([join(root, 'nothing-here')])).values().next().value!;
   assert.equal(s.state, 'lost');
+});
+
+/** Runs test/fixtures/local-executor-killed.ts (a server stand-in that kills itself -9 at `mode`); its stdout. */
+async function serverKilledAt(mode: 'handed' | 'idle', s: JobSpec): Promise<string> {
+  const file = join(root, `spec${n}.json`);
+  writeFileSync(file, JSON.stringify(s));
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/local-executor-killed.ts', mode, file], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  const signal = await new Promise((r) => child.once('exit', (_code, sig) => r(sig)));
+  assert.equal(signal, 'SIGKILL');
+  return out;
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+test('when the server is killed -9 after handing a job to a wrapper that has not taken it yet, then the restarted executor runs it once and nothing is lost', async () => {
+  const s = spec(['--sleep-s', '0.3']);
+  await serverKilledAt('handed', s);
+  const id = s.workDir;
+  // the orphaned wrapper may take the job, or the restarted executor's wrapper: O_EXCL on .launched lets exactly one
+  const again = new LocalExecutor({ concurrency: 1 });
+  const first = (await again.poll([id])).get(id)!;
+  assert.ok(['queued', 'running'].includes(first.state), `after the restart: ${first.state}`);
+  const end = await final(again, id);
+  assert.equal(end.state, 'succeeded', JSON.stringify(end));
+  assert.equal(starts(id), 1);
+  await again.close();
+});
+
+test('when the server is killed -9, then its idle pre-forked wrappers exit and the one running a job finishes it', async () => {
+  const s = spec(['--sleep-s', '8']);
+  const { idle } = JSON.parse(await serverKilledAt('idle', s)) as { idle: number[] };
+  assert.equal(idle.length, 2);
+  const again = new LocalExecutor({ concurrency: 1, prefork: 0 });
+  const st = (await again.poll([s.workDir])).get(s.workDir)!;
+  assert.equal(st.state, 'running', JSON.stringify(st));
+  await waitFor('the idle wrappers to exit', () => idle.every((pid) => !alive(pid)), { timeoutMs: 10_000 });
+  assert.equal((await final(again, s.workDir)).state, 'succeeded');
+  assert.equal(starts(s.workDir), 1);
+});
+
+test('when a job is cancelled after it was handed to a wrapper but before the wrapper took it, then it never starts', async () => {
+  const ex = new LocalExecutor({ concurrency: 1, prefork: 0 });
+  const [id] = await ex.submit([spec(['--sleep-s', '0.3'])]);
+  // the wrapper's Node is still starting: the job is on its stdin, not taken
+  assert.equal(existsSync(join(id, '.launched')), false);
+  await ex.cancel([id]);
+  assert.equal((await final(ex, id)).state, 'cancelled');
+  await new Promise((r) => setTimeout(r, 1500)); // let the wrapper come up, find the job taken, and leave
+  assert.equal(starts(id), 0);
+  assert.equal((await ex.poll([id])).get(id)!.state, 'cancelled');
 });
