@@ -7,6 +7,7 @@ const benches: Record<string, () => Promise<{ main: (args: string[]) => Promise<
   cli: () => import('./cli.ts'),
   conditions: () => import('./conditions.ts'),
   jobs: () => import('./jobs.ts'),
+  'idle-tick': () => import('./idle-tick.ts'),
   slurm: () => import('./slurm-jobs.ts'),
   dashboard: () => import('./dashboard.ts'),
 };
