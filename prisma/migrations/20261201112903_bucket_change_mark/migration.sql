@@ -27,10 +27,16 @@ BEGIN
   PERFORM set_config('calibloop.bucket_changed_' || b, '1', true);
 END $$;
 
+-- The row triggers test the transaction-local setting themselves before calling calibloop_bucket_changed: a call from
+-- PL/pgSQL is a query of its own, and most rows of a bulk statement find their bucket already bumped.
 CREATE FUNCTION calibloop_run_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP <> 'INSERT' THEN PERFORM calibloop_bucket_changed(OLD."bucketId"); END IF;
-  IF TG_OP <> 'DELETE' THEN PERFORM calibloop_bucket_changed(NEW."bucketId"); END IF;
+  IF TG_OP <> 'INSERT' AND current_setting('calibloop.bucket_changed_' || OLD."bucketId", true) IS DISTINCT FROM '1' THEN
+    PERFORM calibloop_bucket_changed(OLD."bucketId");
+  END IF;
+  IF TG_OP <> 'DELETE' AND current_setting('calibloop.bucket_changed_' || NEW."bucketId", true) IS DISTINCT FROM '1' THEN
+    PERFORM calibloop_bucket_changed(NEW."bucketId");
+  END IF;
   RETURN NULL;
 END $$;
 
@@ -43,9 +49,15 @@ END $$;
 
 CREATE FUNCTION calibloop_job_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP <> 'INSERT' THEN PERFORM calibloop_bucket_changed(OLD."bucketId"); END IF;
-  IF TG_OP <> 'DELETE' THEN PERFORM calibloop_bucket_changed(NEW."bucketId"); END IF;
-  RETURN NULL;
+  IF TG_OP = 'DELETE' THEN
+    PERFORM calibloop_bucket_changed(OLD."bucketId");
+    RETURN OLD;
+  END IF;
+  IF OLD."bucketId" IS DISTINCT FROM NEW."bucketId" THEN
+    PERFORM calibloop_bucket_changed(OLD."bucketId");
+  END IF;
+  PERFORM calibloop_bucket_changed(NEW."bucketId");
+  RETURN NEW;
 END $$;
 
 CREATE TRIGGER "Run_bucket_changed" AFTER INSERT OR UPDATE OR DELETE ON "Run"
@@ -56,13 +68,18 @@ CREATE TRIGGER "RawFile_bucket_changed" AFTER INSERT OR UPDATE OR DELETE ON "Raw
 
 -- Jobs: planning tells final from not final (src/domain/job-states.ts FINAL_JOB_STATES; test/db/bucket-change-mark
 -- checks this list against it), so only a move across that line counts. Registration (INSERT) and the engine's
--- created → submitted → running moves do not fire the function at all (the WHEN clause is checked in C): the planner
--- itself creates the production jobs, after reading the mark, and a new job leaves its unit planned.
-CREATE TRIGGER "Job_bucket_changed" AFTER UPDATE OF "state", "bucketId" ON "Job"
+-- created → submitted → running moves do not call the function at all: the planner itself creates the production
+-- jobs, after reading the mark, and a new job leaves its unit planned. BEFORE, not AFTER: a BEFORE trigger's WHEN is
+-- evaluated (in C) row by row as the statement runs, after the rows before it have fired, so in a bulk abort of 10,000
+-- jobs only the first row calls the function and the others see the bucket already bumped; an AFTER trigger queues
+-- every row first. Returning the row unchanged, it never alters the update.
+CREATE TRIGGER "Job_bucket_changed" BEFORE UPDATE OF "state", "bucketId" ON "Job"
   FOR EACH ROW WHEN (
-    (OLD."state" IN ('succeeded', 'failed', 'cancelled')) IS DISTINCT FROM (NEW."state" IN ('succeeded', 'failed', 'cancelled'))
+    ((OLD."state" IN ('succeeded', 'failed', 'cancelled')) IS DISTINCT FROM (NEW."state" IN ('succeeded', 'failed', 'cancelled'))
+      AND NEW."bucketId" IS NOT NULL AND current_setting('calibloop.bucket_changed_' || NEW."bucketId", true) IS DISTINCT FROM '1')
     OR OLD."bucketId" IS DISTINCT FROM NEW."bucketId")
   EXECUTE FUNCTION calibloop_job_changed();
 
-CREATE TRIGGER "Job_bucket_changed_delete" AFTER DELETE ON "Job"
-  FOR EACH ROW WHEN (OLD."bucketId" IS NOT NULL) EXECUTE FUNCTION calibloop_job_changed();
+CREATE TRIGGER "Job_bucket_changed_delete" BEFORE DELETE ON "Job"
+  FOR EACH ROW WHEN (OLD."bucketId" IS NOT NULL AND current_setting('calibloop.bucket_changed_' || OLD."bucketId", true) IS DISTINCT FROM '1')
+  EXECUTE FUNCTION calibloop_job_changed();
