@@ -16,7 +16,8 @@
  * - `idle_tick_ms` on that bucket (set back to `producing`): the production tick when nothing changed, median of 7,
  *   against `full_plan_ms`, the same tick forced to plan everything (the peer in the same run); `mark_ms`, the part of
  *   the idle tick that decides "nothing changed" (the rest is the job engine's own tick);
- * - the same two on a synthetic 100,000-job bucket (2,000 runs × 12 files × 4 skims + cDST), target idle ≤ 50 ms.
+ * - the same two on a synthetic 104,000-job bucket (2,000 runs × 12 files × 4 skims + cDST), target idle ≤ 50 ms
+ *   (bench/support/tick-costs.ts; `npm run bench -- idle-tick` measures only that, without the replay).
  * Result: bench/results/bucket.json.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -30,16 +31,10 @@ import { openDatabase } from '../src/db/database.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import { loadProductionConfig } from '../src/config/production-schema.ts';
 import { ROOT_DIR } from '../src/db/paths.ts';
-import { jobForUnit, unitsForRun } from '../src/domain/production-plan.ts';
-import type { NewJob } from '../src/domain/new-job.ts';
-import type { Deps } from '../src/deps.ts';
-import { createJobs } from '../src/services/jobs/create-jobs.ts';
-import { runProductionTick } from '../src/services/production/run-production-tick.ts';
-import { forgetPlan, planChangeMark } from '../src/services/production/plan-change-mark.ts';
-import { runJobTick } from '../src/services/jobs/run-job-tick.ts';
 import { runCompleteness } from '../src/services/production/completeness.ts';
 import { freshPostgres } from './support/fresh-postgres.ts';
 import { noopExecutor } from './support/noop-executor.ts';
+import { syntheticBucket, tickCosts } from './support/tick-costs.ts';
 
 const EXP = 8;
 const FIRST = 1700;
@@ -109,84 +104,6 @@ async function api(path: string, token: string): Promise<any> {
   return r.json();
 }
 
-
-/**
- * Production tick timings on one producing bucket: forced full plans and idle ticks, medians of 7 (ms). One job of the
- * bucket waits for its retry backoff meanwhile, so the bucket stays `producing` (the tick would finish it otherwise).
- */
-async function tickCosts(deps: Deps, bucketId: number): Promise<Awaited<ReturnType<typeof timeTicks>>> {
-  const stage = (await deps.prisma.bucket.findUniqueOrThrow({ where: { id: bucketId } })).stage;
-  const held = await deps.prisma.job.findFirstOrThrow({ where: { bucketId, state: 'succeeded' }, orderBy: { id: 'desc' } });
-  await deps.prisma.bucket.update({ where: { id: bucketId }, data: { stage: 'producing' } });
-  await deps.prisma.job.update({ where: { id: held.id }, data: { state: 'created', notBefore: new Date(Date.now() + 86_400_000) } });
-  try {
-    return await timeTicks(deps, bucketId);
-  } finally {
-    await deps.prisma.job.update({ where: { id: held.id }, data: { state: held.state, notBefore: held.notBefore } });
-    await deps.prisma.bucket.update({ where: { id: bucketId }, data: { stage } });
-  }
-}
-
-async function timeTicks(deps: Deps, bucketId: number): Promise<{ full_plan_ms: number; idle_tick_ms: number; idle_tick_max_ms: number; mark_ms: number; job_tick_ms: number }> {
-  const time = async () => {
-    const t0 = process.hrtime.bigint();
-    await runProductionTick(deps);
-    return Number(process.hrtime.bigint() - t0) / 1e6;
-  };
-  const full: number[] = [];
-  for (let i = 0; i < 7; i++) {
-    forgetPlan(deps, bucketId);
-    full.push(await time());
-  }
-  await time();
-  const idle: number[] = [];
-  for (let i = 0; i < 7; i++) idle.push(await time());
-  const steps = deps.production.steps.filter((s) => s.phase === 'production');
-  const mark: number[] = [];
-  const jobTick: number[] = [];
-  for (let i = 0; i < 7; i++) {
-    let t0 = process.hrtime.bigint();
-    await planChangeMark(deps, bucketId, steps);
-    mark.push(Number(process.hrtime.bigint() - t0) / 1e6);
-    t0 = process.hrtime.bigint();
-    await runJobTick(deps);
-    jobTick.push(Number(process.hrtime.bigint() - t0) / 1e6);
-  }
-  const med = (xs: number[]) => xs.sort((a, b) => a - b)[3];
-  return { full_plan_ms: round(med(full), 1), idle_tick_ms: round(med(idle), 1), idle_tick_max_ms: round(Math.max(...idle), 1), mark_ms: round(med(mark), 1), job_tick_ms: round(med(jobTick), 1) };
-}
-
-/** A producing bucket of 2,000 runs × 12 files with its 96,000 skim jobs succeeded and 8,000 cDST jobs succeeded. */
-async function syntheticBucket(deps: Deps, home: string): Promise<{ id: number; jobs: number }> {
-  const p = deps.prisma;
-  const runs = 2000;
-  const first = 5000;
-  const b = await p.bucket.create({ data: { name: 'e9_bucket1', exp: 9, seq: 1, firstRun: first, lastRun: first + runs - 1, stage: 'producing' } });
-  await p.$executeRawUnsafe(`
-    INSERT INTO "Run" (exp, run, type, "startTime", "endTime", luminosity, source, "bucketId", "createdAt", "updatedAt")
-    SELECT 9, r, 'physics', now() - interval '30 days', now() - interval '29 days', 1.5, 'bench', ${b.id}, now(), now() FROM generate_series(${first}, ${first + runs - 1}) r`);
-  await p.$executeRawUnsafe(`
-    INSERT INTO "RawFile" ("runId", path, status, size, checksum, events, "createdAt", "updatedAt")
-    SELECT ru.id, '/data/raw/e9/r' || ru.run || '/f' || f || '.b2raw', 'transferred', 1, '', 10, now(), now()
-    FROM "Run" ru, generate_series(0, 11) f WHERE ru."bucketId" = ${b.id}`);
-  const steps = deps.production.steps.filter((s) => s.phase === 'production');
-  const rs = await p.run.findMany({ where: { bucketId: b.id }, select: { exp: true, run: true, endTime: true, files: { select: { id: true, path: true, status: true } } } });
-  const ctx = { bucketId: b.id, bucketName: b.name, dataDir: deps.production.dataDir, jobsRoot: deps.config.workDir, node: process.execPath, toolkit: join(ROOT_DIR, 'toolkit'), localdb: () => join(home, 'localdb'), tagChain: () => [] };
-  const specs: NewJob[] = [];
-  for (const r of rs) for (const u of unitsForRun([steps[0]], r, { now: new Date(), fileWaitHours: 6, skims: deps.production.skims, jobs: new Map(), outputs: new Map() })) specs.push(jobForUnit(steps[0], u, ctx));
-  await createJobs(deps, specs);
-  // every skim succeeded with its output registered, and the cDST made from them
-  await p.$executeRawUnsafe(`UPDATE "Job" SET state = 'succeeded', attempts = 1 WHERE "bucketId" = ${b.id}`);
-  await p.$executeRawUnsafe(`
-    INSERT INTO "OutputFile" ("jobId", "bucketId", step, variant, exp, run, path, size, sha256, events, "createdAt")
-    SELECT id, "bucketId", step, variant, exp, run, outputs->>0, 1, '', 5, now() FROM "Job" WHERE "bucketId" = ${b.id}`);
-  const units = await (await import('../src/services/production/bucket-units.ts')).loadBucketUnits(deps, b, steps);
-  const cdst = units.flatMap((ru) => ru.units.filter((u) => u.step === steps[1].name && u.status === 'to_plan')).map((u) => jobForUnit(steps[1], u, { ...ctx, localdb: () => join(home, 'localdb') }));
-  await createJobs(deps, cdst);
-  await p.$executeRawUnsafe(`UPDATE "Job" SET state = 'succeeded', attempts = 1 WHERE "bucketId" = ${b.id} AND state <> 'succeeded'`);
-  await p.$executeRawUnsafe('VACUUM ANALYZE "Job"');
-  return { id: b.id, jobs: await p.job.count({ where: { bucketId: b.id } }) };
-}
 
 /** Idle-tick and full-plan costs on the replayed bucket and on a synthetic 100k-job bucket, from this process. */
 async function planningCosts(url: string, home: string, productionFile: string) {

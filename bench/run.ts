@@ -8,6 +8,7 @@ const benches: Record<string, () => Promise<{ main: (args: string[]) => Promise<
   conditions: () => import('./conditions.ts'),
   jobs: () => import('./jobs.ts'),
   'jobs-local': () => import('./jobs-throughput.ts'),
+  'idle-tick': () => import('./idle-tick.ts'),
   slurm: () => import('./slurm-jobs.ts'),
   dashboard: () => import('./dashboard.ts'),
 };

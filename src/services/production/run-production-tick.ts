@@ -12,7 +12,7 @@ import { stepCompleteness } from '../../domain/completeness.ts';
 import { PENDING_JOB_STATES } from '../../domain/job-states.ts';
 import { failBucket, transitionBucket } from '../buckets/transition-bucket.ts';
 import { planBucketProduction, type PlanResult } from './plan-production.ts';
-import { planChangeMark, rememberPlan, unchangedSince } from './plan-change-mark.ts';
+import { planChangeMarks, rememberPlan, unchangedSince } from './plan-change-mark.ts';
 
 import { productionSteps } from './bucket-units.ts';
 
@@ -33,10 +33,11 @@ export async function runProductionTick(deps: Deps): Promise<ProductionTickResul
   const producing = await prisma.bucket.findMany({ where: { stage: 'producing' }, orderBy: { id: 'asc' } });
   const plans = new Map<number, PlanSummary>();
   const steps = productionSteps(deps);
+  const marks = await planChangeMarks(deps, producing.map((b) => b.id));
   for (const b of producing) {
     let p: PlanSummary;
     try {
-      const mark = await planChangeMark(deps, b.id, steps);
+      const mark = marks.get(b.id)!;
       const memo = unchangedSince<PlanSummary>(deps, b.id, mark);
       if (memo) {
         plans.set(b.id, memo.summary);
