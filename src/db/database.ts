@@ -30,6 +30,12 @@ export interface Database {
   migrate(opts?: MigrateOptions): Promise<string[]>;
   /** One connection of its own (advisory locks, the migrator's transactions); PGlite: its single session. */
   openSession(): Promise<ClosableSession>;
+  /**
+   * PostgreSQL only: one statement straight through the pool under Prisma, outside any transaction, answering the
+   * affected row count. For bulk registration, where Prisma's parameter handling costs ~6x the bare driver's per
+   * megabyte of batch document (bench/jobs.ts). PGlite has none: its one session is shared with Prisma's transactions.
+   */
+  executeBulk?(sql: string, params: unknown[]): Promise<number>;
   /** Expose an embedded database on a Unix socket for other processes (no-op for PostgreSQL). */
   shareOnSocket(dir: string): Promise<void>;
   close(): Promise<void>;
@@ -67,12 +73,15 @@ export function redact(url: string): string {
 }
 
 function openPostgres(url: string, poolSize: number): Database {
-  const factory = new PrismaPg({ connectionString: url, max: poolSize });
-  const prisma = new PrismaClient({ adapter: factory });
+  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   return {
     prisma,
     kind: 'postgres',
     location: redact(url),
+    async executeBulk(sql, params) {
+      return (await pool.query(sql, params)).rowCount ?? 0;
+    },
     openSession: () => openPgSession(url),
     async migrate(options) {
       const session = await openPgSession(url);
@@ -83,7 +92,10 @@ function openPostgres(url: string, poolSize: number): Database {
       }
     },
     shareOnSocket: async () => {},
-    close: () => prisma.$disconnect(),
+    async close() {
+      await prisma.$disconnect();
+      if (!pool.ended) await pool.end(); // a pool handed to the adapter stays ours to end
+    },
   };
 }
 
