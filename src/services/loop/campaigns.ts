@@ -78,7 +78,7 @@ export async function showCampaign(deps: Deps, ref: string | number) {
   return { ...(await campaignView(deps, c)), runPlan: campaignPlan(c) };
 }
 
-export async function campaignReport(deps: Deps, ref: string) {
+export async function campaignReport(deps: Deps, ref: string | number) {
   const c = await findCampaign(deps, ref);
   const view = await campaignView(deps, c);
   const { progress } = await campaignProgress(deps, c);
