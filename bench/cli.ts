@@ -9,13 +9,18 @@
  * - `help_from_sources` / `tag_list_from_sources`: the same through tsx (CALIBLOOP_FROM_SOURCES=1), the way every
  *   command ran before the build: the ceiling the build removes.
  * Medians of N runs (default 7), interleaved so load changes hit every variant alike.
+ *
+ * And, in this process, what bin/calibloop.js pays on every call to decide whether dist/ is fresh: `stamp` (one stat
+ * per source file listed in dist/.build-stamp, scripts/build-stamp.mjs) against `walk_src`, the directory walk of
+ * src/ it replaced (readdir of every directory, stat of every file), as its peer.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT_DIR } from '../src/db/paths.ts';
+import { stampIsFresh } from '../scripts/build-stamp.mjs';
 
 const BIN = join(ROOT_DIR, 'bin', 'calibloop.js');
 const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
@@ -66,9 +71,41 @@ async function waitReady(url: string, timeoutMs: number): Promise<void> {
   throw new Error(`server at ${url} not ready after ${timeoutMs} ms`);
 }
 
+/** The check bin/calibloop.js made before the stamp: the newest mtime of any source file, found by walking src/. */
+function newestSourceByWalk(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) newest = Math.max(newest, newestSourceByWalk(p));
+    else if (e.name.endsWith('.ts') || e.name.endsWith('.mjs')) newest = Math.max(newest, statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/** Median milliseconds of each freshness check, interleaved, after one warm-up call each. */
+function freshnessChecks(n: number) {
+  const stamp = join(ROOT_DIR, 'dist', '.build-stamp');
+  const checks: Record<string, () => unknown> = {
+    stamp: () => stampIsFresh(ROOT_DIR, stamp),
+    walk_src: () => statSync(stamp).mtimeMs >= newestSourceByWalk(join(ROOT_DIR, 'src')),
+  };
+  const ms: Record<string, number[]> = { stamp: [], walk_src: [] };
+  for (const f of Object.values(checks)) f();
+  for (let i = 0; i < n; i++) {
+    for (const [k, f] of Object.entries(checks)) {
+      const t = process.hrtime.bigint();
+      f();
+      ms[k].push(Number(process.hrtime.bigint() - t) / 1e6);
+    }
+  }
+  const med = (xs: number[]) => Math.round(1000 * [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]) / 1000;
+  const out = { stamp: med(ms.stamp), walk_src: med(ms.walk_src), fresh: stampIsFresh(ROOT_DIR, stamp) };
+  return { ...out, walk_over_stamp: out.stamp > 0 ? Math.round((100 * out.walk_src) / out.stamp) / 100 : null };
+}
+
 export async function main(args: string[]): Promise<void> {
   const repeat = Number(args[args.indexOf('--repeat') + 1]) || 7;
-  if (!existsSync(join(ROOT_DIR, 'dist', '.build-stamp'))) throw new Error('dist/ is not built: npm run build');
+  if (!stampIsFresh(ROOT_DIR, join(ROOT_DIR, 'dist', '.build-stamp'))) throw new Error('dist/ is not built from the current sources: npm run build');
   const home = mkdtempSync(join(tmpdir(), 'calibloop-bench-cli-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -76,7 +113,7 @@ export async function main(args: string[]): Promise<void> {
   const server = spawn(process.execPath, [BIN, 'serve'], { env: { ...base, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', CALIBLOOP_SCHEDULER: 'off' }, stdio: 'ignore' });
   const loadStart = loadavg();
   try {
-    await waitReady(url, 120_000);
+    await waitReady(url, 300_000); // a fresh embedded database on a loaded machine can take minutes
     const variants: Record<string, { args: string[]; env: NodeJS.ProcessEnv }> = {
       node_floor: { args: ['-e', '0'], env: base },
       help: { args: [BIN, '--help'], env: base },
@@ -102,6 +139,7 @@ export async function main(args: string[]): Promise<void> {
       tag_list_over_node_floor: ratio('tag_list', 'node_floor'),
       speedup_help_vs_sources: ratio('help_from_sources', 'help'),
       speedup_tag_list_vs_sources: ratio('tag_list_from_sources', 'tag_list'),
+      freshness_check_ms: freshnessChecks(Math.max(25, repeat * 5)),
       targets: { help_s: 0.3, tag_list_s: 0.5, note: 'on an idle machine; on a loaded one read the ratios to node_floor and the CPU seconds' },
     };
     writeFileSync(join(ROOT_DIR, 'bench', 'results', 'cli.json'), JSON.stringify(result, null, 2) + '\n');

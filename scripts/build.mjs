@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // Compiles src/ to dist/ (plain JavaScript, no type check: `npm run typecheck` does that) so the CLI and the server
 // start without transpiling. Run by postinstall after the Prisma client is generated; bin/calibloop.js falls back to
-// the sources when dist/ is older than them.
+// the sources when one of them changed since (the stamp: scripts/build-stamp.mjs).
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { listSources, writeStamp } from './build-stamp.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const stamp = join(root, 'dist', '.build-stamp');
@@ -17,6 +18,8 @@ if (!existsSync(tsc)) {
   process.exit(0);
 }
 const started = Date.now();
+// listed before compiling: a file edited while tsc runs no longer matches its entry, so dist/ counts as stale
+const sources = listSources(root);
 const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { cwd: root, stdio: 'inherit' });
 if (r.status !== 0) process.exit(r.status ?? 1);
 // Files the compiled code reads next to itself.
@@ -24,5 +27,5 @@ for (const f of ['executors/local-job-wrapper.mjs']) {
   mkdirSync(dirname(join(root, 'dist', f)), { recursive: true });
   copyFileSync(join(root, 'src', f), join(root, 'dist', f));
 }
-writeFileSync(stamp, `${new Date().toISOString()}\n`);
+writeStamp(stamp, sources);
 console.error(`calibloop: built dist/ in ${((Date.now() - started) / 1000).toFixed(1)} s`);

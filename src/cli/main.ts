@@ -61,12 +61,18 @@ export async function main(argv = process.argv): Promise<void> {
     if (json) process.stdout.write(JSON.stringify({ error: { code: failure.code, message: failure.message, details: failure.details ?? null } }, null, 2) + '\n');
     else if (!(e instanceof CommanderError)) {
       process.stderr.write(`error: ${failure.message}\n`);
-      const details = failure.details;
-      if (Array.isArray(details)) for (const d of details) process.stderr.write(`  ${typeof d === 'object' ? JSON.stringify(d) : d}\n`);
-      else if (details) process.stderr.write(`  ${JSON.stringify(details)}\n`);
+      for (const line of detailLines(failure.details)) process.stderr.write(`  ${line}\n`);
     }
     process.exit(failure.exit);
   }
+}
+
+/** Details under a text error, one per line; a 404's suggestions are already in its message ("did you mean …?"). */
+function detailLines(details: unknown): string[] {
+  if (Array.isArray(details)) return details.map((d) => (typeof d === 'object' ? JSON.stringify(d) : String(d)));
+  if (!details || typeof details !== 'object') return details ? [String(details)] : [];
+  const onlySuggestions = Object.keys(details).every((k) => k === 'suggestions');
+  return onlySuggestions ? [] : [JSON.stringify(details)];
 }
 
 interface Failure {

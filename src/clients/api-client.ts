@@ -5,7 +5,7 @@
  */
 import type { AxiosError, AxiosInstance } from 'axios';
 import { EXIT, exitCodeFor, type ExitCode } from '../cli/exit-codes.ts';
-import { didYouMean } from '../domain/suggest.ts';
+import { didYouMean, suggestionsIn } from '../domain/suggest.ts';
 
 export class CliError extends Error {
   readonly exitCode: ExitCode;
@@ -61,27 +61,12 @@ async function createClient(opts: ApiOptions): Promise<AxiosInstance> {
       if (data && typeof (data as NodeJS.ReadableStream).pipe === 'function') data = await readJson(data as NodeJS.ReadableStream);
       const e = (data as { error?: { code: string; message: string; details?: unknown } } | undefined)?.error;
       const code = e?.code ?? (err.response.status >= 500 ? 'INTERNAL' : `HTTP_${err.response.status}`);
-      const hint = code === 'NOT_FOUND' ? await suggestion(client, err.config?.url ?? '') : '';
+      const hint = didYouMean(suggestionsIn(e?.details));
       throw new CliError(e ? `${e.code}: ${e.message}${hint}` : `HTTP ${err.response.status}`, exitCodeFor(code, err.response.status), e?.details, code);
     }
     throw new CliError(`cannot reach calibloop at ${opts.url} (${err.code ?? err.message}); is the server running? (calibloop serve / npm start)`, EXIT.SERVER, undefined, 'UNREACHABLE');
   });
   return client;
-}
-
-/** A tag or bucket the URL names that does not exist: the closest existing names, as "; did you mean …?". */
-async function suggestion(client: AxiosInstance, url: string): Promise<string> {
-  const m = /^\/(?:(tags)|buckets|windows|calibrations\/buckets)\/([^/?]+)/.exec(url);
-  if (!m) return '';
-  try {
-    const typed = decodeURIComponent(m[2]);
-    const list = m[1] ? '/tags' : '/buckets';
-    const { data } = await client.get(list, { timeout: 5000 });
-    const names = (Array.isArray(data) ? data : []).map((x: { name?: string }) => x.name).filter((n): n is string => typeof n === 'string');
-    return didYouMean(typed, names);
-  } catch {
-    return ''; // the hint is a courtesy: never hide the real error behind a failing list
-  }
 }
 
 async function readJson(stream: NodeJS.ReadableStream): Promise<unknown> {

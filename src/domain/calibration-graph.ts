@@ -4,7 +4,7 @@
  * Orders are stable: among calibrations whose dependencies are satisfied, the one with the smaller name comes first,
  * so the same configuration always yields the same order (logs, job keys and tests can rely on it).
  */
-import { DomainError } from './errors.ts';
+import { DomainError, unknownName } from './errors.ts';
 
 export interface CalibrationNode {
   name: string;
@@ -186,7 +186,7 @@ export class CalibrationGraph {
   }
 
   private require(name: string): void {
-    if (!this.deps.has(name)) throw new DomainError('NOT_FOUND', `calibration "${name}" not found`);
+    if (!this.deps.has(name)) throw unknownName('calibration', name);
   }
 
   private sortTopologically(names: Iterable<string>): string[] {

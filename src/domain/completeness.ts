@@ -47,7 +47,7 @@ export function stepCompleteness(step: string, units: readonly Unit[]): StepComp
   for (const u of units) {
     const label = `${step}${u.variant ? ` ${u.variant}` : ''} of ${u.exp}/${u.run}`;
     const add = (m: Omit<Missing, 'variant' | 'chunk' | 'chain'>) => missing.push({ variant: u.variant, chunk: u.chunk, ...m, chain: `${label}: ${m.reason}` });
-    for (const e of u.excluded) add({ kind: 'excluded_file', reason: e.reason, file: e.path });
+    for (const e of u.excluded) add({ kind: 'excluded_file', reason: e.reason, file: e.path, ...(e.jobId !== undefined ? { jobId: e.jobId } : {}) });
     if (u.stale) add({ kind: 'stale', reason: `stale: ${u.stale}`, ...(u.job ? { jobId: u.job.id } : {}) });
     switch (u.status) {
       case 'waiting':

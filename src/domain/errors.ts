@@ -26,6 +26,30 @@ export class DomainError extends Error {
   }
 }
 
+/** The kinds of names people type that a 404 answers with "did you mean" for (src/services/names/suggest-names.ts). */
+export type NameKind = 'tag' | 'bucket' | 'calibration' | 'campaign';
+
+const NAME_LABELS: Record<NameKind, (name: string) => string> = {
+  tag: (n) => `global tag ${n}`,
+  bucket: (n) => `bucket ${n}`,
+  calibration: (n) => `calibration "${n}"`,
+  campaign: (n) => `reprocessing campaign ${n}`,
+};
+
+/**
+ * A name that names nothing. It carries what was typed, so the API's error path can add the closest names the caller
+ * may see (`details.suggestions`) in one place instead of every caller guessing on its own.
+ */
+export class UnknownNameError extends DomainError {
+  constructor(
+    readonly kind: NameKind,
+    readonly typed: string,
+  ) {
+    super('NOT_FOUND', `${NAME_LABELS[kind](typed)} not found`);
+  }
+}
+
+export const unknownName = (kind: NameKind, typed: string) => new UnknownNameError(kind, typed);
 export const invalid = (message: string, details?: unknown) => new DomainError('INVALID_INPUT', message, details);
 export const notFound = (what: string) => new DomainError('NOT_FOUND', `${what} not found`);
 export const conflict = (message: string, details?: unknown) => new DomainError('CONFLICT', message, details);

@@ -27,6 +27,7 @@ import { isFinalJobState } from './job-states.ts';
 import type { NewJob } from './new-job.ts';
 import { jobDir } from './job-paths.ts';
 import { rawReadiness, type ExcludedFile, type ReadinessRun } from './run-readiness.ts';
+import { blameInSlot } from './input-blame.ts';
 
 export interface PlanStep {
   name: string;
@@ -151,6 +152,7 @@ function rawUnits(step: PlanStep, run: ReadinessRun, ctx: PlanContext, slots: Ma
   const readiness = rawReadiness(run, ctx.now, ctx.fileWaitHours);
   const units: Unit[] = [];
   const files = [...run.files].sort((a, b) => a.id - b.id);
+  const corruptIds = new Set(files.filter((f) => f.status === 'corrupt').map((f) => f.id));
   const nChunks = Math.max(1, Math.ceil(files.length / step.chunkFiles));
   for (const variant of variantsOf(step, ctx.skims)) {
     for (let c = 0; c < nChunks; c++) {
@@ -167,7 +169,11 @@ function rawUnits(step: PlanStep, run: ReadinessRun, ctx: PlanContext, slots: Ma
       const slot = files.slice(c * step.chunkFiles, (c + 1) * step.chunkFiles);
       const usableIds = new Set(readiness.usable.map((f) => f.id));
       const inputs = slot.filter((f) => usableIds.has(f.id));
-      const excluded = readiness.excluded.filter((e) => slot.some((f) => f.id === e.id));
+      // a corrupt file is blamed per slot: this variant's own job that failed on it or was cancelled for it
+      const excluded = readiness.excluded.filter((e) => slot.some((f) => f.id === e.id)).map((e) => {
+        const blame = corruptIds.has(e.id) ? blameInSlot(step.name, e.path, slotJobs) : undefined;
+        return blame ? { ...e, reason: blame.reason, jobId: blame.jobId } : e;
+      });
       const key = excluded.length > 0 ? `${base}/x${excluded.map((e) => e.id).sort((a, b) => a - b).join('.')}` : base;
       if (inputs.length === 0) {
         const done = slotJobs.find((j) => j.state === 'succeeded');

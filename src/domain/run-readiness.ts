@@ -35,6 +35,8 @@ export interface ExcludedFile {
   id: number;
   path: string;
   reason: string;
+  /** the job of this step and variant that failed on the file or was cancelled for it (src/domain/input-blame.ts) */
+  jobId?: number;
 }
 
 export type RawReadiness =

@@ -1,4 +1,7 @@
-/** "Did you mean …?" for names people type: the closest known name by edit distance, when it is close enough. Pure. */
+/**
+ * "Did you mean …?" for names people type: the closest known names by edit distance, when close enough. Pure. The
+ * server computes them (src/services/names/suggest-names.ts); the CLI only prints what the server sent.
+ */
 
 function distance(a: string, b: string): number {
   const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
@@ -26,7 +29,13 @@ export function closestNames(typed: string, known: readonly string[], max = 3): 
     .map((x) => x.k);
 }
 
-export function didYouMean(typed: string, known: readonly string[]): string {
-  const c = closestNames(typed, known);
-  return c.length ? `; did you mean ${c.map((x) => `"${x}"`).join(' or ')}?` : '';
+/** The server's suggestions (`details.suggestions` of a 404) as people read them: `; did you mean "a" or "b"?`. */
+export function didYouMean(suggestions: readonly string[]): string {
+  return suggestions.length ? `; did you mean ${suggestions.map((x) => `"${x}"`).join(' or ')}?` : '';
+}
+
+/** The suggestions in an error body's details, if it carries any. */
+export function suggestionsIn(details: unknown): string[] {
+  const s = (details as { suggestions?: unknown } | null | undefined)?.suggestions;
+  return Array.isArray(s) ? s.filter((x): x is string => typeof x === 'string') : [];
 }

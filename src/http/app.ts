@@ -10,6 +10,7 @@ import { refusalRecorder } from '../services/audit/record-refusal.ts';
 import { apiDocsRouter } from './api-docs.ts';
 import { errorMiddleware } from './errors.ts';
 import { registerAllRoutes } from './routes/index.ts';
+import { suggestNames } from '../services/names/suggest-names.ts';
 import type { RouteTools } from './route.ts';
 import { DomainError } from '../domain/errors.ts';
 import { dashboardRouter } from './dashboard.ts';
@@ -77,6 +78,7 @@ export function makeApp(deps: Deps) {
   app.use('/v2', makeV2Router(deps));
   app.use(dashboardRouter());
   app.use((req, _res, next) => next(new DomainError('NOT_FOUND', `no endpoint ${req.method} ${req.path}`)));
-  app.use(errorMiddleware(deps.logger, refusalRecorder(deps)));
+  // /api/v1 and the dashboard answer a 404 for an unknown name with suggestions; /v2 keeps basf2's protocol (no hook)
+  app.use(errorMiddleware(deps.logger, refusalRecorder(deps), (kind, typed, actor) => suggestNames(deps, kind, typed, actor)));
   return app;
 }

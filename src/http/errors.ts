@@ -4,7 +4,8 @@
  */
 import type { ErrorRequestHandler } from 'express';
 import { ZodError } from 'zod';
-import { DomainError, coerceError, type ErrorCode } from '../domain/errors.ts';
+import { DomainError, UnknownNameError, coerceError, type ErrorCode } from '../domain/errors.ts';
+import type { Actor } from '../domain/roles.ts';
 import type { Logger } from '../observability/logger.ts';
 
 export const STATUS_BY_CODE: Record<ErrorCode, number> = {
@@ -73,13 +74,29 @@ function libraryRefusal(err: unknown, status: number): { code: string; message: 
 /** Called before a 4xx is sent (the refusal audit); awaited, so the record exists when the client sees the answer. */
 export type RefusalHook = (r: { method: string; path: string; status: number; code: string; message: string; actor?: { user: string; role: string }; ip?: string }) => Promise<void>;
 
-export function errorMiddleware(logger: Logger, onRefusal?: RefusalHook): ErrorRequestHandler {
+/** The closest existing names for a name that names nothing, among those the caller may see (services/names). */
+export type SuggestHook = (kind: UnknownNameError['kind'], typed: string, actor: Actor | undefined) => Promise<string[]>;
+
+/** `details.suggestions` of a 404 for an unknown name; a failing lookup never hides the real answer. */
+async function suggestionDetails(err: UnknownNameError, actor: Actor | undefined, suggest: SuggestHook, logger: Logger): Promise<{ suggestions: string[] }> {
+  try {
+    return { suggestions: await suggest(err.kind, err.typed, actor) };
+  } catch (e) {
+    logger.warn('name suggestions failed', { kind: err.kind, error: coerceError(e).message });
+    return { suggestions: [] };
+  }
+}
+
+export function errorMiddleware(logger: Logger, onRefusal?: RefusalHook, suggest?: SuggestHook): ErrorRequestHandler {
   return async (err, req, res, _next) => {
     const requestId = res.locals.requestId as string | undefined;
     let status = 500;
     let body: ErrorBody;
     const libraryStatus = carriedStatus(err);
-    if (err instanceof DomainError) {
+    if (err instanceof UnknownNameError && suggest) {
+      status = STATUS_BY_CODE[err.code];
+      body = { error: { code: err.code, message: err.message, details: await suggestionDetails(err, res.locals.actor as Actor | undefined, suggest, logger), requestId } };
+    } else if (err instanceof DomainError) {
       status = STATUS_BY_CODE[err.code];
       body = { error: { code: err.code, message: err.message, details: err.details, requestId } };
     } else if (err instanceof ZodError) {

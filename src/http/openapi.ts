@@ -14,7 +14,10 @@ export const ErrorBodySchema = z
     error: z.object({
       code: z.string().openapi({ example: 'INVALID_INPUT' }),
       message: z.string().openapi({ example: 'invalid body' }),
-      details: z.unknown().optional().openapi({ description: 'field paths for invalid input, or rule specifics' }),
+      details: z.unknown().optional().openapi({
+        description:
+          'field paths for invalid input (`[{path, message}]`), or rule specifics; on a 404 for a tag, bucket, calibration or campaign name that names nothing, `{suggestions: [names]}`: up to three existing names closest to it by edit distance, among those the caller may list (tags: anyone; the others: any token)',
+      }),
       requestId: z.string().optional().openapi({ description: 'x-request-id of the refused request (quote it in bug reports)' }),
     }),
   })

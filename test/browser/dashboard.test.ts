@@ -255,3 +255,34 @@ test('when each role walks every page, then every page renders its data without 
     await page.close();
   }
 });
+
+test('when a campaign is aborted from the page and re-created under its name, then each card reports its own campaign', { skip: missing ?? false }, async () => {
+  const { app, tokens } = world;
+  const { page, errors } = await signedIn(tokens.production);
+  const reportsRead: string[] = [];
+  page.on('request', (r) => {
+    if (/\/report$/.test(r.url())) reportsRead.push(new URL(r.url()).pathname);
+  });
+  await open(page, '#/campaigns', 'campaigns-before-abort');
+  const old = await app.deps.prisma.reprocessingCampaign.findFirstOrThrow({ where: { state: 'created' } });
+  const card = page.locator(`[data-campaign="${old.id}"]`);
+  await card.locator('input').fill('wrong release; redo');
+  await card.locator('button:has-text("Abort")').click();
+  await page.waitForFunction((id) => /— aborted$/.test(document.querySelector(`[data-campaign="${id}"] h2`)?.textContent ?? ''), old.id);
+  assert.equal((await app.deps.prisma.reprocessingCampaign.findUniqueOrThrow({ where: { id: old.id } })).endReason, 'wrong release; redo');
+  // the re-creation (its service has its own tests) selects every run this time, so the two reports differ
+  const runPlan = (old.runPlan as Array<Record<string, unknown>>).map((p) => ({ ...p, selected: true, reason: 'physics, good' }));
+  const again = await app.deps.prisma.reprocessingCampaign.create({ data: { name: old.name, bucketId: old.bucketId, tagName: old.tagName, tagChain: old.tagChain, state: 'created', createdBy: 'dora', runPlan, recreatedFrom: old.id } });
+  reportsRead.length = 0;
+  await open(page, '#/overview', 'overview-production');
+  await open(page, '#/campaigns', 'campaigns-aborted-and-recreated');
+  assert.equal(await page.locator('[data-campaign]').count(), 2);
+  for (const [c, says] of [[old, /pending 5, skipped 1/], [again, /pending 6, skipped 0/]] as const) {
+    const summary = page.locator(`[data-campaign="${c.id}"] details summary`);
+    await summary.waitFor();
+    assert.match((await summary.textContent()) ?? '', says, `campaign ${c.id}'s card shows its own report`);
+  }
+  assert.deepEqual(reportsRead.sort(), [`/api/v1/reprocessing/by-id/${old.id}/report`, `/api/v1/reprocessing/by-id/${again.id}/report`].sort(), 'reports are read by id');
+  assert.deepEqual(errors, []);
+  await page.close();
+});

@@ -53,7 +53,7 @@ after(async () => {
   await app.close();
 });
 
-const cases: Array<{ name: string; args: () => string[]; token?: () => string; exit: number; code: string; message: RegExp }> = [
+const cases: Array<{ name: string; args: () => string[]; token?: () => string; exit: number; code: string; message: RegExp; suggestions?: string[] }> = [
   { name: 'an unknown command', args: () => ['tag', 'lisst'], exit: EXIT.USAGE, code: 'INVALID_INPUT', message: /unknown command 'lisst'[\s\S]*list/ },
   { name: 'an unknown option', args: () => ['tag', 'list', '--bogus'], exit: EXIT.USAGE, code: 'INVALID_INPUT', message: /unknown option '--bogus'/ },
   { name: 'a run written E:R', args: () => ['iov', 'list', 'data_prompt_running', '--run', '12:3'], exit: EXIT.USAGE, code: 'INVALID_INPUT', message: /--run: "12:3" is not a run; write exp,run/ },
@@ -61,9 +61,9 @@ const cases: Array<{ name: string; args: () => string[]; token?: () => string; e
   { name: 'a run given as two numbers', args: () => ['run', 'show', '12'], token: () => manager, exit: EXIT.USAGE, code: 'INVALID_INPUT', message: /<E,R>: "12" is not a run/ },
   { name: 'an integer option that is not one', args: () => ['job', 'list', '--exp', 'twelve'], token: () => manager, exit: EXIT.USAGE, code: 'INVALID_INPUT', message: /--exp <n>.*"twelve" is not an integer/ },
   { name: 'invalid input the server refuses', args: () => ['tag', 'create', 'bad name!', '--type', 'running'], token: () => manager, exit: EXIT.USAGE, code: 'INVALID_INPUT', message: /INVALID_INPUT/ },
-  { name: 'a tag typo', args: () => ['tag', 'show', 'data_prompt_runing'], exit: EXIT.NOT_FOUND, code: 'NOT_FOUND', message: /did you mean "data_prompt_running"/ },
-  { name: 'a bucket typo', args: () => ['bucket', 'show', 'e12_bucket11'], token: () => manager, exit: EXIT.NOT_FOUND, code: 'NOT_FOUND', message: /did you mean "e12_bucket1"/ },
-  { name: 'a calibration typo', args: () => ['request', 'submit', 'ecl_enrgy', '--bucket', 'e12_bucket1', '--reason', 'r'], token: () => expert, exit: EXIT.NOT_FOUND, code: 'NOT_FOUND', message: /did you mean "ecl_energy"/ },
+  { name: 'a tag typo', args: () => ['tag', 'show', 'data_prompt_runing'], exit: EXIT.NOT_FOUND, code: 'NOT_FOUND', message: /did you mean "data_prompt_running"\?$/, suggestions: ['data_prompt_running'] },
+  { name: 'a bucket typo', args: () => ['bucket', 'show', 'e12_bucket11'], token: () => manager, exit: EXIT.NOT_FOUND, code: 'NOT_FOUND', message: /did you mean "e12_bucket1"\?$/, suggestions: ['e12_bucket1'] },
+  { name: 'a calibration typo', args: () => ['request', 'submit', 'ecl_enrgy', '--bucket', 'e12_bucket1', '--reason', 'r'], token: () => expert, exit: EXIT.NOT_FOUND, code: 'NOT_FOUND', message: /did you mean "ecl_energy"\?$/, suggestions: ['ecl_energy'] },
   { name: 'no token', args: () => ['bucket', 'list'], exit: EXIT.FORBIDDEN, code: 'UNAUTHENTICATED', message: /bearer token/ },
   { name: 'a role that may not', args: () => ['tag', 'create', 'ecl_private', '--type', 'staging'], token: () => expert, exit: EXIT.FORBIDDEN, code: 'FORBIDDEN', message: /role detector_expert/ },
   { name: 'a name that exists', args: () => ['tag', 'create', 'data_prompt_running', '--type', 'running'], token: () => manager, exit: EXIT.CONFLICT, code: 'CONFLICT', message: /CONFLICT/ },
@@ -77,6 +77,8 @@ for (const c of cases) {
     assert.equal(error.code, c.code, error.message);
     assert.match(error.message, c.message);
     assert.equal(code, c.exit, error.message);
+    // the CLI prints the server's suggestions (details.suggestions of the 404), it does not look for names itself
+    if (c.suggestions) assert.deepEqual(error.details, { suggestions: c.suggestions });
   });
 }
 
@@ -115,7 +117,7 @@ test('when --json is not given, then the same failure goes to stderr as text wit
   const r = await cli(['tag', 'show', 'data_prompt_runing']);
   assert.equal(r.code, EXIT.NOT_FOUND);
   assert.equal(r.stdout, '');
-  assert.match(r.stderr, /^error: NOT_FOUND: .*did you mean "data_prompt_running"/);
+  assert.equal(r.stderr, 'error: NOT_FOUND: global tag data_prompt_runing not found; did you mean "data_prompt_running"?\n');
 });
 
 test('when --help is asked, then it lists the exit codes and exits 0', async () => {

@@ -88,11 +88,19 @@ test('when completeness is asked, then good runs are complete and corrupt runs s
   assert.equal(bad.steps[0].status, 'incomplete');
   assert.equal(bad.steps[0].final, true);
   const miss = bad.steps[0].missing;
-  assert.ok(miss.length === 2 && miss.every((m) => m.kind === 'excluded_file' && corrupt.includes(m.file!) && /file corrupt: input error in hlt_skim job \d+/.test(m.reason)));
+  assert.ok(miss.length === 2 && miss.every((m) => m.kind === 'excluded_file' && corrupt.includes(m.file!)));
+  // each skim variant names its own job: the one that failed on the file, or the one cancelled because of it
+  const readers = await env.deps.prisma.job.findMany({ where: { run: 3, step: 'hlt_skim', state: { in: ['failed', 'cancelled'] } } });
+  for (const m of miss) {
+    const own = readers.find((j) => j.variant === m.variant)!;
+    assert.equal(m.jobId, own.id);
+    const says = own.state === 'failed' ? `file corrupt: input error in hlt_skim job ${own.id} (` : `file corrupt: hlt_skim job ${own.id} cancelled before it started — its input`;
+    assert.ok(m.reason.startsWith(says), m.reason);
+  }
   // the cDST made from the rest of the run is not complete either: the chain names the raw file
   const cdst = (await runCompleteness(env.deps, 12, 3, 'cdst')).steps[0];
   assert.equal(cdst.status, 'incomplete');
-  assert.ok(cdst.missing.length === 2 && cdst.missing.every((m) => /^cdst hlt_\w+ of 12\/3: made without e12_r3_f\d\.b2raw — file corrupt: input error in hlt_skim job \d+/.test(m.chain)));
+  assert.ok(cdst.missing.length === 2 && cdst.missing.every((m) => new RegExp(`^cdst hlt_\\w+ of 12/3: made without e12_r3_f\\d\\.b2raw — file corrupt: .*hlt_skim job ${readers.find((j) => j.variant === m.variant)!.id} `).test(m.chain)));
   const all = await bucketCompleteness(env.deps, 'e12_bucket1');
   assert.deepEqual(all.summary.hlt_skim, { complete: 6, incomplete: 2 });
   assert.deepEqual(all.summary.cdst, { complete: 6, incomplete: 2 });

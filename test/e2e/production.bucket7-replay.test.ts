@@ -87,20 +87,29 @@ test('when a bucket-7-shaped bucket is produced, then it ends produced with ever
 
 /** The runs whose cDST is expected incomplete, and for the partial ones which raw files the chain must name. */
 const INCOMPLETE = [...FULLY_BAD, ...PARTIAL].sort((a, b) => a - b);
-const CHAIN = /^cdst (hlt_\w+) of 12\/(\d+): made without (e12_r\d+_f\d\.b2raw) — file corrupt: input error in hlt_skim job (\d+) \(/;
+// each skim variant names its own job: failed on the file, or cancelled before it started because another job flagged it
+const CHAIN = /^cdst (hlt_\w+) of 12\/(\d+): made without (e12_r\d+_f\d\.b2raw) — file corrupt: (?:input error in hlt_skim job (\d+) \(|hlt_skim job (\d+) cancelled before it started — its input \3 was flagged corrupt by hlt_skim job (\d+)$)/;
 
 async function checkChains(missing: Array<{ kind: string; chain: string; file?: string }>, runNo: number) {
   const bad = corrupt.filter((p) => basename(p).startsWith(`e12_r${runNo}_`));
   assert.equal(missing.length, bad.length * SKIMS, `run ${runNo}: one entry per bad file and skim`);
+  const named = new Set<number>();
   for (const m of missing) {
     const hit = CHAIN.exec(m.chain);
     assert.ok(hit, `run ${runNo}: reason chain "${m.chain}"`);
     assert.equal(Number(hit[2]), runNo);
     assert.ok(bad.some((p) => basename(p) === hit[3]), `the chain names a bad file of run ${runNo}`);
-    const culprit = await env.deps.prisma.job.findUniqueOrThrow({ where: { id: Number(hit[4]) } });
-    assert.equal(culprit.state, 'failed');
-    assert.ok((culprit.inputs as string[]).some((p) => basename(p) === hit[3]), 'the named job read that file');
+    const own = await env.deps.prisma.job.findUniqueOrThrow({ where: { id: Number(hit[4] ?? hit[5]) } });
+    assert.equal(own.variant, hit[1], "the named job is this skim variant's own");
+    named.add(own.id);
+    assert.equal(own.state, hit[4] ? 'failed' : 'cancelled');
+    assert.ok((own.inputs as string[]).some((p) => basename(p) === hit[3]), 'the named job read (or was to read) that file');
+    if (hit[6]) {
+      const flagger = await env.deps.prisma.job.findUniqueOrThrow({ where: { id: Number(hit[6]) } });
+      assert.equal(flagger.state, 'failed', 'the job that flagged the file failed on it');
+    }
   }
+  assert.equal(named.size, missing.length, `run ${runNo}: every skim variant of every bad file names a job of its own`);
 }
 
 test('when completeness is asked of the service, then partial and fully bad runs have an incomplete cDST with the reason chain', async () => {
@@ -144,10 +153,10 @@ test('when completeness is asked over the API and the CLI, then they give the sa
   const bin = join(ROOT_DIR, 'bin', 'calibloop.js');
   const bucketOut = (await run(process.execPath, [bin, 'bucket', 'completeness', 'e12_bucket1', '--step', 'cdst'], { env: cliEnv })).stdout;
   assert.match(bucketOut, new RegExp(`cdst\\s+${RUNS - INCOMPLETE.length} complete, ${INCOMPLETE.length} incomplete`));
-  for (const runNo of PARTIAL) assert.match(bucketOut, new RegExp(`excluded_file: cdst hlt_\\w+ of 12/${runNo}: made without e12_r${runNo}_f\\d\\.b2raw — file corrupt: input error in hlt_skim job \\d+`));
+  for (const runNo of PARTIAL) assert.match(bucketOut, new RegExp(`excluded_file: cdst hlt_\\w+ of 12/${runNo}: made without e12_r${runNo}_f\\d\\.b2raw — file corrupt: (input error in )?hlt_skim job \\d+`));
   const runOut = (await run(process.execPath, [bin, 'run', 'show', `12,${PARTIAL[2]}`], { env: cliEnv })).stdout;
   assert.match(runOut, /cdst\s+incomplete/);
-  assert.match(runOut, new RegExp(`cdst hlt_\\w+ of 12/${PARTIAL[2]}: made without e12_r${PARTIAL[2]}_f\\d\\.b2raw — file corrupt: input error in hlt_skim job \\d+`));
+  assert.match(runOut, new RegExp(`cdst hlt_\\w+ of 12/${PARTIAL[2]}: made without e12_r${PARTIAL[2]}_f\\d\\.b2raw — file corrupt: (input error in )?hlt_skim job \\d+`));
 });
 
 test('when progress was watched during production, then expected totals were known from the first look and never grew', async () => {

@@ -188,6 +188,12 @@ test('when a campaign is aborted, then it can be re-created under its name, sele
   assert.ok(aborted.every((j) => j.state === 'cancelled'));
   const keys = new Set(aborted.map((j) => j.idempotencyKey));
   assert.ok(fresh.every((j) => !keys.has(j.idempotencyKey)));
+  // the two share a name: by id, each report is its own (the dashboard reads them so)
+  const [oldReport, newReport] = await Promise.all([sp.id, re.data.id].map((id) => app.as(dpm).get(`/reprocessing/by-id/${id}/report`)));
+  assert.deepEqual([oldReport.status, oldReport.data.campaign, oldReport.data.state], [200, sp.id, 'aborted']);
+  assert.deepEqual([newReport.status, newReport.data.campaign, newReport.data.state], [200, re.data.id, 'running']);
+  assert.equal((await app.as(dpm).get(`/reprocessing/${sp.name}/report`)).data.campaign, re.data.id, 'by name: the live one');
+  assert.equal((await app.as(dpm).get('/reprocessing/by-id/999999/report')).status, 404);
   const audit = await app.deps.prisma.auditEvent.findFirstOrThrow({ where: { action: 'campaign.recreate' } });
   assert.equal(audit.actor, 'dp_manager');
 });

@@ -139,6 +139,36 @@ test('when a raw file of a run was flagged corrupt, then its cDST is made from t
   assert.match(cc.missing[0].chain, /^cdst hlt_bhabha of 8\/1932: made without e8_r1932_f2\.b2raw — file corrupt: input error in hlt_skim job 41/);
 });
 
+test('when several skim variants read one corrupt file, then each variant names its own job: failed on it, or cancelled for it', () => {
+  const bad = '/raw/e8_r1932_f2.b2raw';
+  const f = [
+    { id: 1, path: '/raw/e8_r1932_f0.b2raw', status: 'transferred' },
+    { id: 3, path: bad, status: 'corrupt', flagReason: `input error in hlt_skim job 25 (${bad} is not a b2raw file)` },
+  ];
+  const skims = ['hlt_bhabha', 'hlt_mumu', 'hlt_hadron', 'hlt_gamma'];
+  const msg = `input error: ${bad} is not a b2raw file`;
+  const jobs = [
+    job(25, 'hlt_skim/hlt_bhabha/e8/r1932/c1', 'failed', { errorClass: 'input', errorMessage: msg }),
+    // started before the flag: fails on the file as its own input error
+    job(28, 'hlt_skim/hlt_mumu/e8/r1932/c1', 'failed', { errorClass: 'input', errorMessage: msg }),
+    // not started yet: cancelled with the flagging job's id
+    job(31, 'hlt_skim/hlt_hadron/e8/r1932/c1', 'cancelled', { errorClass: 'input', errorMessage: `input file ${bad} flagged corrupt by hlt_skim job 25` }),
+    // hlt_gamma's chunk was never planned with the file: only the file's own reason is known
+  ];
+  const units = unitsForRun([skim1], { exp: 8, run: 1932, endTime: ended, files: f }, { ...ctx(jobs), skims });
+  const chains = new Map(skims.map((v) => [v, stepCompleteness('hlt_skim', units.filter((u) => u.variant === v && u.chunk === 1)).missing]));
+  assert.deepEqual(chains.get('hlt_bhabha')!.map((m) => [m.kind, m.jobId, m.chain]), [['excluded_file', 25, `hlt_skim hlt_bhabha of 8/1932: file corrupt: input error in hlt_skim job 25 (${bad} is not a b2raw file)`]]);
+  assert.deepEqual(chains.get('hlt_mumu')!.map((m) => [m.kind, m.jobId, m.chain]), [['excluded_file', 28, `hlt_skim hlt_mumu of 8/1932: file corrupt: input error in hlt_skim job 28 (${bad} is not a b2raw file)`]]);
+  assert.deepEqual(chains.get('hlt_hadron')!.map((m) => [m.kind, m.jobId, m.chain]), [
+    ['excluded_file', 31, 'hlt_skim hlt_hadron of 8/1932: file corrupt: hlt_skim job 31 cancelled before it started — its input e8_r1932_f2.b2raw was flagged corrupt by hlt_skim job 25'],
+  ]);
+  assert.deepEqual(chains.get('hlt_gamma')!.map((m) => [m.kind, m.jobId, m.chain]), [['excluded_file', undefined, `hlt_skim hlt_gamma of 8/1932: file corrupt: input error in hlt_skim job 25 (${bad} is not a b2raw file)`]]);
+  // a job of the slot that failed on another file is not blamed for this one
+  const other = [job(40, 'hlt_skim/hlt_bhabha/e8/r1932/c1', 'failed', { errorClass: 'input', errorMessage: 'input error: /raw/e8_r1932_f9.b2raw is not a b2raw file' })];
+  const u2 = unitsForRun([skim1], { exp: 8, run: 1932, endTime: ended, files: f }, { ...ctx(other), skims: ['hlt_bhabha'] });
+  assert.match(stepCompleteness('hlt_skim', u2.filter((u) => u.chunk === 1)).missing[0].reason, /job 25 \(/);
+});
+
 test('when a skim job of a run failed (not an input error), then the cDST made without it names the job and its error', () => {
   const jobs = [job(10, 'hlt_skim/hlt_bhabha/e8/r7/c0', 'succeeded'), job(11, 'hlt_skim/hlt_bhabha/e8/r7/c1', 'failed', { errorClass: 'software', errorMessage: 'boom', attempts: 2 })];
   const outputs = new Map([out(10, '/d/s/e8_r7_c0.b2skim')]);

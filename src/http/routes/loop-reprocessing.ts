@@ -75,6 +75,19 @@ export function registerLoopReprocessingRoutes(tools: RouteTools, deps: Deps): v
   defineRoute(
     tools,
     {
+      method: 'get',
+      path: '/reprocessing/by-id/:id/report',
+      tag: 'reprocessing',
+      summary: "A campaign's report by its id (an aborted campaign and its re-creation share a name)",
+      auth: 'authenticated',
+      params: z.object({ id: IdText }),
+      response: z.object({}).passthrough(),
+    },
+    async ({ params }) => campaignReport(deps, params.id),
+  );
+  defineRoute(
+    tools,
+    {
       method: 'post',
       path: '/reprocessing/:campaign/launch',
       tag: 'reprocessing',

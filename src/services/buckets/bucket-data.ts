@@ -6,7 +6,7 @@
  */
 import { Prisma as P } from '../../db/generated/client.ts';
 import type { Db } from '../../db/transaction.ts';
-import { notFound } from '../../domain/errors.ts';
+import { notFound, unknownName } from '../../domain/errors.ts';
 
 /** What the calibration part keeps in Bucket.data.calibration so every step survives a restart. */
 export interface BucketCalibrationData {
@@ -101,6 +101,6 @@ export async function recordBucketProgress(db: Db, bucket: { id: number; stage: 
 /** A number is an id (from our own rows), a string is always a name: "12" is the bucket named 12, never id 12. */
 export async function findBucket(db: Db, ref: string | number) {
   const b = await db.bucket.findFirst({ where: typeof ref === 'number' ? { id: ref } : { name: ref } });
-  if (!b) throw notFound(`bucket ${ref}`);
+  if (!b) throw typeof ref === 'number' ? notFound(`bucket ${ref}`) : unknownName('bucket', ref);
   return b;
 }

@@ -2,13 +2,12 @@
  * The calibration definitions and global tag configuration the loop works with, read once per directory (start-up
  * parse, fail fast) from the directories of the app config. Tests point `calibrationsDir` / `globaltagsDir` elsewhere.
  */
-import { didYouMean } from '../../domain/suggest.ts';
 import type { AppConfig } from '../../config/app-config.ts';
 import type { CalibrationDefinition } from '../../config/calibration-schema.ts';
 import { loadCalibrationGraph, loadGlobalTags } from '../../config/load-config.ts';
 import { resolveTagChain, stagingTagName, snapshotTagName, type GlobalTagConfig } from '../../config/globaltags-schema.ts';
 import type { CalibrationGraph } from '../../domain/calibration-graph.ts';
-import { DomainError } from '../../domain/errors.ts';
+import { unknownName } from '../../domain/errors.ts';
 
 export interface CalibrationSetup {
   /** topological order */
@@ -33,10 +32,7 @@ export function calibrationSetup(config: Pick<AppConfig, 'calibrationsDir' | 'gl
 
 export function definitionOf(setup: CalibrationSetup, name: string): CalibrationDefinition {
   const d = setup.byName.get(name);
-  if (!d) {
-    const known = setup.calibrations.map((c) => c.name);
-    throw new DomainError('NOT_FOUND', `calibration "${name}" not found${didYouMean(name, known)} (known: ${known.join(', ')})`);
-  }
+  if (!d) throw unknownName('calibration', name);
   return d;
 }
 

@@ -7,7 +7,7 @@
 import type { Deps } from '../../deps.ts';
 import { inTransaction } from '../../db/transaction.ts';
 import { planBucket } from '../../domain/calibration-plan.ts';
-import { DomainError, coerceError } from '../../domain/errors.ts';
+import { DomainError, coerceError, unknownName } from '../../domain/errors.ts';
 import { SYSTEM_ACTOR, type Actor } from '../../domain/roles.ts';
 import { calibrationSetup, loopTags } from './calibration-config.ts';
 import { bucketCdstFiles, bucketRuns } from './bucket-inputs.ts';
@@ -24,7 +24,7 @@ export async function planBucketCalibrations(deps: Deps, bucketName: string, act
   const now = deps.clock.now();
   return inTransaction(deps, async (tx) => {
     const bucket = await tx.bucket.findUnique({ where: { name: bucketName } });
-    if (!bucket) throw new DomainError('NOT_FOUND', `bucket ${bucketName} not found`);
+    if (!bucket) throw unknownName('bucket', bucketName);
     const [runs, files] = await Promise.all([bucketRuns(tx, bucket.id), bucketCdstFiles(tx, bucket.id)]);
     const scope = { exp: bucket.exp, firstRun: bucket.firstRun, lastRun: bucket.lastRun };
     const plan = planBucket(setup.calibrations, scope, runs, files);

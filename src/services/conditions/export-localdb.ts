@@ -13,7 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import { textInt } from '../../domain/strict-input.ts';
 import type { Deps } from '../../deps.ts';
-import { invalid, notFound } from '../../domain/errors.ts';
+import { invalid, unknownName } from '../../domain/errors.ts';
 import { covers, MAX_EXP, MAX_RUN } from '../../domain/iov.ts';
 import { assertServable } from '../../domain/tag-states.ts';
 import { mergeByPriority } from '../../domain/tag-merge.ts';
@@ -73,7 +73,7 @@ export async function localDbPlan(deps: Deps, raw: LocalDbPlanInput): Promise<Lo
   let immutable = true;
   for (const name of input.tags) {
     const tags = await deps.prisma.$queryRaw<Array<{ id: number; state: string }>>`SELECT id, state FROM "GlobalTag" WHERE name = ${name}`;
-    if (!tags.length) throw notFound(`global tag ${name}`);
+    if (!tags.length) throw unknownName('tag', name);
     assertServable(name, tags[0].state as never);
     if (tags[0].state !== 'PUBLISHED') immutable = false;
     const rows = await deps.prisma.$queryRaw<Row[]>`SELECT i.name, i.revision, i."firstExp", i."firstRun", i."finalExp", i."finalRun", p.md5, p.sha256, p.size, p."storageKey"

@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { textInt } from '../../domain/strict-input.ts';
 import type { Deps } from '../../deps.ts';
-import { notFound } from '../../domain/errors.ts';
+import { unknownName } from '../../domain/errors.ts';
 import { iov, MAX_EXP, MAX_RUN } from '../../domain/iov.ts';
 import { assertServable, type TagState } from '../../domain/tag-states.ts';
 import { resolveChainEntries } from '../../domain/resolution.ts';
@@ -59,7 +59,7 @@ async function resolveFromDatabase(deps: Deps, input: z.output<typeof ResolveCha
   const chain = [];
   for (const name of input.tags) {
     const info = byName.get(name);
-    if (!info) throw notFound(`global tag ${name}`);
+    if (!info) throw unknownName('tag', name);
     assertServable(name, info.state);
     // aliveAt/coversSql name bare columns that only Iov has, so they are unambiguous in this join
     const rows = await db.$queryRaw<CachedEntry[]>`SELECT i.name, i.revision, i."firstExp", i."firstRun", i."finalExp", i."finalRun", p.md5,

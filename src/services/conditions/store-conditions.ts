@@ -5,7 +5,7 @@
  */
 import { Readable } from 'node:stream';
 import type { Deps } from '../../deps.ts';
-import { notFound, ruleViolation } from '../../domain/errors.ts';
+import { notFound, ruleViolation, unknownName } from '../../domain/errors.ts';
 import { pointKey } from '../../domain/iov.ts';
 import { resolveChainEntries } from '../../domain/resolution.ts';
 import { assertServable, transitionPath } from '../../domain/tag-states.ts';
@@ -32,7 +32,7 @@ export function conditionsPort(deps: Deps): ConditionsPort {
 
   async function findTag(name: string, tx?: Tx) {
     const row = await findTagOrNull(db(tx), name);
-    if (!row) throw notFound(`global tag ${name}`);
+    if (!row) throw unknownName('tag', name);
     return row;
   }
 

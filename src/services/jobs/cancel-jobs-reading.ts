@@ -9,6 +9,7 @@ import type { Deps } from '../../deps.ts';
 import { coerceError } from '../../domain/errors.ts';
 import type { Db } from '../../db/transaction.ts';
 import { emitBulkTransition } from './job-transition.ts';
+import { cancelledReaderMessage } from '../../domain/input-blame.ts';
 
 export interface CancelledSiblings {
   moved: Array<{ id: number; step: string; old: string; executorJobId: string | null; executor: string | null }>;
@@ -16,7 +17,7 @@ export interface CancelledSiblings {
 
 export async function cancelJobsReading(db: Db, f: { jobId: number; step: string; files: readonly string[]; at: Date }): Promise<CancelledSiblings> {
   if (f.files.length === 0) return { moved: [] };
-  const reason = `input file ${f.files.join(', ')} flagged corrupt by ${f.step} job ${f.jobId}`.slice(0, 2000);
+  const reason = cancelledReaderMessage(f.files, f.step, f.jobId);
   const moved = await db.$queryRaw<CancelledSiblings['moved']>`
     UPDATE "Job" j SET state = 'cancelled', "errorClass" = 'input', "errorMessage" = ${reason}, "finishedAt" = ${f.at}::timestamp(3),
       "notBefore" = NULL, "updatedAt" = ${f.at}::timestamp(3)

@@ -3,7 +3,7 @@
  * is asked afterwards: which runs were done, failed (and why) or skipped (and why), how many events, with which tag.
  */
 import type { Deps } from '../../deps.ts';
-import { notFound } from '../../domain/errors.ts';
+import { notFound, unknownName } from '../../domain/errors.ts';
 import { aggregateProgress, type PlannedRun } from '../../domain/reprocessing.ts';
 
 type CampaignRow = NonNullable<Awaited<ReturnType<Deps['prisma']['reprocessingCampaign']['findUnique']>>>;
@@ -64,7 +64,7 @@ export async function findCampaign(deps: Deps, ref: string | number): Promise<Ca
       if (bucket) c = await deps.prisma.reprocessingCampaign.findFirst({ where: { bucketId: bucket.id, kind: 'bucket' }, orderBy: { id: 'desc' } });
     }
   }
-  if (!c) throw notFound(`reprocessing campaign ${ref}`);
+  if (!c) throw typeof ref === 'number' ? notFound(`reprocessing campaign ${ref}`) : unknownName('campaign', ref);
   return c;
 }
 
@@ -78,7 +78,7 @@ export async function showCampaign(deps: Deps, ref: string | number) {
   return { ...(await campaignView(deps, c)), runPlan: campaignPlan(c) };
 }
 
-export async function campaignReport(deps: Deps, ref: string) {
+export async function campaignReport(deps: Deps, ref: string | number) {
   const c = await findCampaign(deps, ref);
   const view = await campaignView(deps, c);
   const { progress } = await campaignProgress(deps, c);

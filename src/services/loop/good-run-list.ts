@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { Deps } from '../../deps.ts';
-import { DomainError, invalid, ruleViolation } from '../../domain/errors.ts';
+import { DomainError, invalid, ruleViolation, unknownName } from '../../domain/errors.ts';
 import type { PlannedRun, RunRequirements } from '../../domain/reprocessing.ts';
 import type { Actor } from '../../domain/roles.ts';
 import {
@@ -82,7 +82,7 @@ export async function attachGoodRunList(deps: Deps, actor: Actor, bucket: Bucket
 /** The contents of the tag's live GoodRunList IoVs, one per revision, in IoV order. */
 async function readTagLists(deps: Deps, tag: string): Promise<Array<{ name: string; revision: number; content: Buffer }>> {
   const port = conditionsPort(deps);
-  if ((await port.tagState(tag)) === null) throw new DomainError('NOT_FOUND', `global tag ${tag} not found`);
+  if ((await port.tagState(tag)) === null) throw unknownName('tag', tag);
   const out: Array<{ name: string; revision: number; content: Buffer }> = [];
   for (const iov of await port.liveIovs(tag)) {
     if (iov.name !== GOOD_RUN_LIST_PAYLOAD || out.some((o) => o.revision === iov.revision)) continue;

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { Prisma } from '../../db/generated/client.ts';
 import type { Deps } from '../../deps.ts';
-import { notFound } from '../../domain/errors.ts';
+import { unknownName } from '../../domain/errors.ts';
 import { CALIBRATION_STEP } from '../calibration/submit-iteration.ts';
 import {
   RESOURCE_METRICS,
@@ -49,7 +49,7 @@ export async function resourceReport(deps: Pick<Deps, 'prisma'>, input: Resource
   let bucketId: number | undefined;
   if (input.bucket) {
     const b = await deps.prisma.bucket.findUnique({ where: { name: input.bucket }, select: { id: true } });
-    if (!b) throw notFound(`bucket ${input.bucket}`);
+    if (!b) throw unknownName('bucket', input.bucket);
     bucketId = b.id;
   }
   const where = bucketId === undefined ? Prisma.sql`TRUE` : Prisma.sql`j."bucketId" = ${bucketId}`;

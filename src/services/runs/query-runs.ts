@@ -1,6 +1,6 @@
 /** Reading runs: list with filters, one run with its files, and what the run sources have read. */
 import type { Deps } from '../../deps.ts';
-import { notFound } from '../../domain/errors.ts';
+import { notFound, unknownName } from '../../domain/errors.ts';
 import type { Run } from '../../db/generated/client.ts';
 
 export interface RunFilter {
@@ -34,7 +34,7 @@ export interface RunSummaryView {
 
 export async function listRuns(deps: Deps, f: RunFilter): Promise<RunSummaryView[]> {
   const bucket = f.bucket ? await deps.prisma.bucket.findUnique({ where: { name: f.bucket }, select: { id: true } }) : undefined;
-  if (f.bucket && !bucket) throw notFound(`bucket ${f.bucket}`);
+  if (f.bucket && !bucket) throw unknownName('bucket', f.bucket);
   const runs = await deps.prisma.run.findMany({
     where: {
       ...(f.exp !== undefined ? { exp: f.exp } : {}),

@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import type { Deps } from '../../../deps.ts';
-import { notFound } from '../../../domain/errors.ts';
+import { unknownName } from '../../../domain/errors.ts';
 import { iovFromKeys, pointKey, type Iov } from '../../../domain/iov.ts';
 import { assertServable, type TagState } from '../../../domain/tag-states.ts';
 import { TagIndex, chainBoundaries, resolveIndexedChain, segmentOf, type Entry } from '../../../domain/resolution.ts';
@@ -147,7 +147,7 @@ class ConditionsCache {
     }
     return names.map((n) => {
       const i = out.get(n);
-      if (!i) throw notFound(`global tag ${n}`);
+      if (!i) throw unknownName('tag', n);
       assertServable(i.name, i.state);
       return i;
     });

@@ -3,7 +3,7 @@
  * it changes FOR UPDATE and the ones it only reads FOR SHARE, so two transactions never wait on each other in a cycle.
  */
 import { Prisma as P } from '../../../db/generated/client.ts';
-import { notFound } from '../../../domain/errors.ts';
+import { notFound, unknownName } from '../../../domain/errors.ts';
 import { assertIovsEditable, tagLifecycle, type TagState, type TagType } from '../../../domain/tag-states.ts';
 import { findIov, type IovRow } from './iovs.ts';
 import type { RunPoint } from '../../../domain/iov.ts';
@@ -28,7 +28,7 @@ const COLUMNS = P.sql`id, name, type, state, description, "fcsrExp", "fcsrRun", 
 
 export async function findTag(db: Db, name: string): Promise<TagRow> {
   const rows = await db.$queryRaw<TagRow[]>`SELECT ${COLUMNS} FROM "GlobalTag" WHERE name = ${name}`;
-  if (!rows.length) throw notFound(`global tag ${name}`);
+  if (!rows.length) throw unknownName('tag', name);
   return rows[0];
 }
 
@@ -47,7 +47,7 @@ export async function lockTags(tx: Tx, specs: ReadonlyArray<{ name: string; mode
   for (const name of [...modes.keys()].sort()) {
     const lock = modes.get(name) === 'update' ? P.sql`FOR UPDATE` : P.sql`FOR SHARE`;
     const rows = await tx.$queryRaw<TagRow[]>`SELECT ${COLUMNS} FROM "GlobalTag" WHERE name = ${name} ${lock}`;
-    if (!rows.length) throw notFound(`global tag ${name}`);
+    if (!rows.length) throw unknownName('tag', name);
     out.set(name, rows[0]);
   }
   return out;

@@ -14,7 +14,8 @@ export async function campaignsPage(main, ctx) {
   main.append(h('h1', {}, `Reprocessing campaigns (${campaigns.length})`), out);
   if (!campaigns.length) main.append(h('p', { class: 'muted' }, 'No campaign yet: one is created when the calibration manager blesses a bucket.'));
   for (const c of campaigns) {
-    // campaigns are addressed by name in URLs (ids only under /reprocessing/by-id/)
+    // actions address the campaign by name (they show only on a live campaign, which its name names); the report is
+    // read by id, since an aborted campaign and the one re-created from it share the name
     const ref = encodeURIComponent(c.name);
     const reason = h('input', { placeholder: 'reason to abort (required)', size: 34 });
     const report = h('div');
@@ -27,7 +28,7 @@ export async function campaignsPage(main, ctx) {
         c.state === 'created' ? h('button', { class: 'primary', type: 'button', onclick: () => act(`/reprocessing/${ref}/launch`, {}) }, 'Launch') : null,
         ['created', 'launched', 'running'].includes(c.state) ? [reason, h('button', { class: 'danger', type: 'button', onclick: () => act(`/reprocessing/${ref}/abort`, { reason: reason.value }) }, 'Abort')] : null) : null,
       plot, report));
-    api(`/reprocessing/${ref}/report`).then((r) => {
+    api(`/reprocessing/by-id/${c.id}/report`).then((r) => {
       if (ctx.stale()) return;
       const per = { done: r.done.length, failed: r.failed.length, pending: r.pending.length, skipped: r.skipped.length };
       chart(plot, { grid: { left: 60, right: 20, top: 10, bottom: 24 }, xAxis: { type: 'value', minInterval: 1, name: 'runs' }, yAxis: { type: 'category', data: ['runs'] },
