@@ -209,10 +209,24 @@ export class LocalExecutor implements Executor {
   }
 
   private pump(): void {
+    this.releaseEndedAdoptions();
     while (!this.closed && this.live.size < this.opts.concurrency && this.queue.length > 0) {
       const next = this.queue.shift()!;
       if (this.isLaunched(next.id) || !claimLaunch(next.id)) continue;
       this.launch(next.id);
+    }
+  }
+
+  /**
+   * An adopted wrapper (started by another instance or before a restart, seen running by our poll) holds one of our
+   * slots. With two instances the other one may be the one that polls it to its end, and we would never poll it again:
+   * free the slot once its wrapper is gone, or it leaks and, with every slot leaked, nothing of ours starts any more.
+   */
+  private releaseEndedAdoptions(): void {
+    for (const [id, child] of this.live) {
+      if (child !== null) continue;
+      const pid = this.pidOf(id);
+      if (existsSync(join(id, '.exit')) || pid === undefined || !pidAlive(pid, id)) this.live.delete(id);
     }
   }
 
