@@ -222,7 +222,7 @@ async function demo(n: number, random: () => number, plan?: KillPlan): Promise<O
     earlyCloseAfterMs: 5_000,
     // called each round with what the driver saw (it runs no ticks itself: the servers do)
     beforeTicks: watchForKill,
-    shouldStop: () => Date.now() - t0 > 6 * 60_000 || servers.every((s) => s.dead || !alive(s.child)),
+    shouldStop: () => Date.now() - t0 > 10 * 60_000 || servers.every((s) => s.dead || !alive(s.child)),
     startedAt: t0,
   });
   const durationMs = Date.now() - t0;
