@@ -189,7 +189,7 @@ async function demo(n: number, random: () => number, plan?: KillPlan): Promise<O
       if (!alive(s.child)) throw new Error(`${s.id} exited: ${s.lines.slice(-5).join('\n')}`);
       const l = s.lines.find((x) => x.includes('"server listening"'));
       return l ? (JSON.parse(l) as { port: number }).port : undefined;
-    }, { timeoutMs: 60_000 });
+    }, { timeoutMs: 120_000 }); // generous: a loaded machine, or src/ newer than dist/ (bin then runs through tsx)
     s.people = demoPeople(`http://127.0.0.1:${port}`, accounts);
   }
   const lines: string[] = [`[test] ${n} server(s) listening after ${Date.now() - t0} ms`];
