@@ -153,12 +153,12 @@ interface Outcome {
   lines: string[];
 }
 
-/** What the demo is doing now, for the record of the kill: bucket stages, fix/campaign states, jobs in flight. */
+/** What the demo is doing now, for the record of the kill: bucket stages, fix/campaign states, jobs not ended. */
 async function phaseNow(prisma: Parameters<typeof observe>[0]['prisma'], demoConfig: Parameters<typeof observe>[1]): Promise<string> {
   const view = await observe({ prisma }, demoConfig);
   const buckets = view.buckets.map((b) => `${b.name}: ${b.stage}${b.fixes.length ? ` (fix ${b.fixes.map((f) => f.state).join(',')})` : ''}${b.campaign ? ` (campaign ${b.campaign.state})` : ''}`);
-  const inFlight = await prisma.job.groupBy({ by: ['step'], where: { state: { in: ['submitted', 'running'] } }, _count: { _all: true } });
-  return `${buckets.join('; ') || 'no bucket yet'}; in flight: ${inFlight.map((j) => `${j._count._all} ${j.step}`).join(', ') || 'none'}`;
+  const open = await prisma.job.groupBy({ by: ['step', 'state'], where: { state: { in: ['created', 'submitted', 'running'] } }, _count: { _all: true } });
+  return `${buckets.join('; ') || 'no bucket yet'}; jobs not ended: ${open.map((j) => `${j._count._all} ${j.step} ${j.state}`).join(', ') || 'none'}`;
 }
 
 /** The whole demo from fresh input on `n` servers; with `kill`, SIGKILL one of them as planned. */
