@@ -275,6 +275,7 @@ export class LocalExecutor implements Executor {
   }
 
   private pump(): void {
+    this.releaseEndedAdoptions();
     while (!this.closed && this.live.size < this.opts.concurrency && this.queue.length > 0) {
       const next = this.queue.shift()!;
       if (this.isLaunched(next.id)) continue;
@@ -283,6 +284,19 @@ export class LocalExecutor implements Executor {
     // keep wrappers started ahead while there is work about (idle ones leave by themselves after idleMs)
     while (!this.closed && this.idle.length < this.prefork && (this.queue.length > 0 || this.live.size > 0)) {
       this.idle.push(this.startWrapper());
+    }
+  }
+
+  /**
+   * An adopted wrapper (started by another instance or before a restart, seen running by our poll) holds one of our
+   * slots. With two instances the other one may be the one that polls it to its end, and we would never poll it again:
+   * free the slot once its wrapper is gone, or it leaks and, with every slot leaked, nothing of ours starts any more.
+   */
+  private releaseEndedAdoptions(): void {
+    for (const [id, child] of this.live) {
+      if (child !== null) continue;
+      const pid = this.pidOf(id) ?? this.launchOf(id)?.pid;
+      if (existsSync(join(id, '.exit')) || pid === undefined || !pidAlive(pid, id, this.launchOf(id)?.procStart)) this.live.delete(id);
     }
   }
 

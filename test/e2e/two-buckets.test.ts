@@ -17,7 +17,7 @@ import { createMemoryLogger } from '../../src/observability/logger.ts';
 import { prepareDemoEnvironment } from '../../src/services/demo/demo-environment.ts';
 import { ensureDemoAccounts } from '../../src/services/demo/demo-accounts.ts';
 import { demoPeople } from '../../src/services/demo/demo-people.ts';
-import { driveDemo, type DemoView } from '../../src/services/demo/demo-driver.ts';
+import { driveDemo, serverTicks, type DemoView } from '../../src/services/demo/demo-driver.ts';
 import { resolveChain } from '../../src/services/conditions/resolve-chain.ts';
 import { createTestDatabase } from '../helpers/db.ts';
 
@@ -46,7 +46,7 @@ test('when two buckets go through the loop, then the second calibration reads th
     };
     const outcome = await driveDemo({
       deps,
-      server,
+      ticks: serverTicks(deps, server),
       demo: env.demo,
       dirs: { raw: env.paths.raw, runlists: env.paths.runlists },
       people: demoPeople(server.url, accounts),

@@ -16,13 +16,13 @@ export interface DemoAccounts {
   tokens: { calibration: string; production: string; ecl: string };
 }
 
-async function valid(deps: Deps, token: string | undefined): Promise<boolean> {
+async function valid(deps: Pick<Deps, 'prisma'>, token: string | undefined): Promise<boolean> {
   if (!token) return false;
   const t = await deps.prisma.apiToken.findUnique({ where: { tokenHash: hashToken(token) } });
   return Boolean(t && !t.revokedAt);
 }
 
-export async function ensureDemoAccounts(deps: Deps, demo: DemoConfig, saved: Record<string, string> = {}): Promise<DemoAccounts> {
+export async function ensureDemoAccounts(deps: Pick<Deps, 'prisma' | 'clock'>, demo: DemoConfig, saved: Record<string, string> = {}): Promise<DemoAccounts> {
   const manager = demo.managerUsername;
   const expert = 'demo_ecl_expert';
   const make = async (key: string, user: string, role: Role, detectors: string[] = []) => {

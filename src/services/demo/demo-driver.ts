@@ -3,6 +3,9 @@
  * side may drop the next run, the demo's people act on what waits for them (through the API), and every scheduled
  * tick of the server runs once — the same ticks `serve` runs on its cron, only back to back. Everything is decided
  * from the database, so a restarted demo carries on where it stopped and never repeats work.
+ *
+ * Without `ticks` the driver only plays the DAQ and the people: the servers run their own scheduled ticks (the
+ * two-server test drives two `serve` processes this way, its people talking to either).
  */
 import type { Deps } from '../../deps.ts';
 import type { DemoServer } from './run-demo.ts';
@@ -41,9 +44,24 @@ export interface DemoOutcome {
   summary: string;
 }
 
+/** What the driver needs of the app: it reads the database and the clock; everything it does goes through the API. */
+export type DriverDeps = Pick<Deps, 'prisma' | 'clock'>;
+
+/** The server's scheduled work, run by the driver back to back once per round. */
+export interface DemoTicks {
+  names: string[];
+  runOnce(name: string): Promise<{ error?: string }>;
+}
+
+/** The ticks of an in-process server whose scheduler is off (`npm start`): the same ticks `serve` runs on its cron. */
+export function serverTicks(deps: Deps, server: DemoServer): DemoTicks {
+  return { names: allTicks(deps).map((t) => t.name), runOnce: (name) => server.scheduler.runOnce(name) };
+}
+
 export interface DriverOptions {
-  deps: Deps;
-  server: DemoServer;
+  deps: DriverDeps;
+  /** run each round after the people acted; absent when the servers run their own scheduler */
+  ticks?: DemoTicks;
   demo: DemoConfig;
   dirs: { raw: string; runlists: string };
   people: DemoPeople;
@@ -53,12 +71,14 @@ export interface DriverOptions {
   /** pause between rounds */
   pauseMs: number;
   shouldStop(): boolean;
+  /** how long a later bucket's window stays open before the manager closes it early (default EARLY_CLOSE_AFTER_MS) */
+  earlyCloseAfterMs?: number;
   /** called each round before the ticks (tests move their ManualClock here) */
   beforeTicks?(view: DemoView): Promise<void> | void;
   startedAt: number;
 }
 
-export async function observe(deps: Deps, demo: DemoConfig): Promise<DemoView> {
+export async function observe(deps: Pick<Deps, 'prisma'>, demo: DemoConfig): Promise<DemoView> {
   const buckets = await deps.prisma.bucket.findMany({ where: { exp: demo.experiment }, orderBy: { firstRun: 'asc' } });
   const ids = buckets.map((b) => b.id);
   const windows = await deps.prisma.fixWindow.findMany({ where: { bucketId: { in: ids } }, include: { fixes: { select: { id: true, state: true, submittedBy: true } } } });
@@ -112,7 +132,7 @@ export function isComplete(view: DemoView, demo: DemoConfig): boolean {
   return view.buckets.length >= demo.buckets && view.buckets.slice(0, demo.buckets).every((b) => b.stage === 'done' && b.campaign?.state === 'finished');
 }
 
-export async function demoSummary(deps: Deps, demo: DemoConfig, startedAt: number): Promise<string> {
+export async function demoSummary(deps: Pick<Deps, 'prisma'>, demo: DemoConfig, startedAt: number): Promise<string> {
   const view = await observe(deps, demo);
   const ids = view.buckets.map((b) => b.id);
   const blessed = view.buckets.filter((b) => loopData(b).blessedAt);
@@ -131,7 +151,6 @@ export async function demoSummary(deps: Deps, demo: DemoConfig, startedAt: numbe
 
 export async function driveDemo(o: DriverOptions): Promise<DemoOutcome> {
   const { deps, demo } = o;
-  const ticks = allTicks(deps).map((t) => t.name);
   const stages = new Map<string, string>();
   const problems = new Map<string, string>();
   let lastStatus = 0;
@@ -195,7 +214,7 @@ export async function driveDemo(o: DriverOptions): Promise<DemoOutcome> {
         }
         // later buckets: no expert has a fix, so the manager closes their window early (the first bucket's expires)
         const openFor = deps.clock.now().getTime() - b.window.openedAt.getTime();
-        if (b !== first && b.fixes.length === 0 && b.window.state === 'open' && openFor >= EARLY_CLOSE_AFTER_MS && isAcceptingFixes(b.window, deps.clock.now())) {
+        if (b !== first && b.fixes.length === 0 && b.window.state === 'open' && openFor >= (o.earlyCloseAfterMs ?? EARLY_CLOSE_AFTER_MS) && isAcceptingFixes(b.window, deps.clock.now())) {
           await attempt(`${o.manager} closing the window of ${b.name}`, async () => {
             await o.people.closeWindowEarly(b.name, `demo: every detector reported no fix for ${b.name}`);
             say(`${o.manager} (demo account) closed the fix window of ${b.name} early: no detector has a fix`);
@@ -223,9 +242,9 @@ export async function driveDemo(o: DriverOptions): Promise<DemoOutcome> {
     }
 
     await o.beforeTicks?.(view);
-    for (const name of ticks) {
+    for (const name of o.ticks?.names ?? []) {
       if (o.shouldStop()) break;
-      const r = await o.server.scheduler.runOnce(name);
+      const r = await o.ticks!.runOnce(name);
       if (r.error && problems.get(`tick ${name}`) !== r.error) {
         say(`tick ${name} failed: ${r.error} (see the log); retrying`);
         problems.set(`tick ${name}`, r.error);

@@ -16,7 +16,7 @@ import { coerceError } from '../../domain/errors.ts';
 import { prepareDemoEnvironment, readDemoState, writeDemoState, type DemoEnvironment } from './demo-environment.ts';
 import { ensureDemoAccounts, type DemoAccounts } from './demo-accounts.ts';
 import { demoPeople } from './demo-people.ts';
-import { demoSummary, driveDemo, isComplete, observe } from './demo-driver.ts';
+import { demoSummary, driveDemo, isComplete, observe, serverTicks } from './demo-driver.ts';
 
 /** The server the demo drives: what the CLI's demo command starts for it (the demo does not import the server). */
 export interface DemoServer {
@@ -193,7 +193,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
       const deadline = opts.exitWhenComplete ? startedAt + opts.timeoutMin * 60_000 : Infinity;
       const outcome = await driveDemo({
         deps,
-        server,
+        ticks: serverTicks(deps, server),
         demo: env.demo,
         dirs: { raw: env.paths.raw, runlists: env.paths.runlists },
         people: demoPeople(`http://127.0.0.1:${server.port}`, accounts),
