@@ -1,5 +1,6 @@
 /**
- * Bucket-7 replay benchmark: `npm run bench -- bucket [--skims N] [--concurrency N] [--keep]` (needs DATABASE_URL).
+ * Bucket-7 replay benchmark: `npm run bench -- bucket [--runs N] [--skims N] [--concurrency N] [--heap-snapshot]
+ * [--alloc-profile] [--no-planning] [--port N] [--keep]` (needs DATABASE_URL).
  *
  * Belle II's bucket 7 as it arrived: experiment 8, 359 runs, 409 raw files (1–3 per run), 11 runs whose only file is
  * "not a ROOT file", and runs 1932, 1935, 1936 that lost one file of three. The toolkit's `daq` writes them at tiny
@@ -10,6 +11,15 @@
  * - `server_cpu_s_per_1000_jobs`: the server process's user+system CPU (/proc/<pid>/stat; its jobs' processes are
  *   not counted) over the production, per 1,000 jobs;
  * - `rss_mb`: at production start, peak (VmHWM) and final (after the bucket is produced and the server idles 20 s);
+ * - `memory_mb`: per phase (server up, production start, produced, after 20 s idle, after a forced full GC) RSS,
+ *   heapUsed, heapTotal, external, arrayBuffers as the server sees them (process.memoryUsage()), read through
+ *   bench/support/mem-probe.mjs, which the bench preloads into the server with `--expose-gc` (bench only: the product
+ *   exposes no GC). `after_forced_gc` is two global.gc() calls: what the server retains, garbage excluded.
+ *   `--heap-snapshot` also writes a V8 heap snapshot after that GC (path printed) to see who holds the heap
+ *   (`node bench/support/heap-summary.mjs FILE` summarises one); `--alloc-profile` samples the allocation sites over the
+ *   production (garbage included) and writes the biggest to a file in the temp directory (path printed);
+ * - `--runs N` replays a scaled bucket: N of the 359 runs, taken evenly (so fully bad runs come in proportion), always
+ *   with the three partial runs; for developing against memory without the full 20-minute replay;
  * - `wasted_jobs`: readers of a corrupt file that ran and failed on it; `cancelled_readers`: those cancelled instead;
  * - completeness of the three partial runs (the reason chain of their cDST).
  * Then, with the server stopped, from this process on the same database:
@@ -21,9 +31,10 @@
  * Result: bench/results/bucket.json.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parse, stringify } from 'yaml';
 import { loadAppConfig } from '../src/config/app-config.ts';
 import { createDeps } from '../src/bootstrap.ts';
@@ -39,7 +50,8 @@ import { syntheticBucket, tickCosts } from './support/tick-costs.ts';
 const EXP = 8;
 const FIRST = 1700;
 const LAST = 2058; // 359 runs
-const PORT = 18300;
+/** the server's port; `--port N` for two replays side by side */
+let PORT = 18300;
 const TOOLKIT = join(ROOT_DIR, 'toolkit', 'b2sim.mjs');
 const FULLY_BAD = [1712, 1733, 1751, 1788, 1802, 1845, 1871, 1960, 1987, 2011, 2044];
 const PARTIAL = [1932, 1935, 1936];
@@ -63,31 +75,70 @@ function procStat(pid: number): { cpuS: number; rssMb: number; hwmMb: number } {
 }
 
 /** 359 runs, 409 files: 1 file per run, 30 runs with 2, 10 with 3; FULLY_BAD have their one file corrupt. */
-function generate(home: string): { files: number; corrupt: string[] } {
+function generate(home: string): { files: Map<number, number>; corrupt: string[] } {
   const segments = [
     { first: FIRST, last: 1899, files: 1, bad: FULLY_BAD.filter((r) => r <= 1899), fraction: 1 },
     { first: 1900, last: 1929, files: 2, bad: [], fraction: 1 },
     { first: 1930, last: 1939, files: 3, bad: PARTIAL, fraction: 0.34 },
     { first: 1940, last: LAST, files: 1, bad: FULLY_BAD.filter((r) => r >= 1940), fraction: 1 },
   ];
-  let files = 0;
+  const files = new Map<number, number>();
   const corrupt: string[] = [];
   for (const s of segments) {
+    for (let r = s.first; r <= s.last; r++) files.set(r, s.files);
     const args = [TOOLKIT, 'daq', '--exp', String(EXP), '--first-run', String(s.first), '--last-run', String(s.last), '--files-per-run', String(s.files), '--events-per-file', '10', '--seed', '7', '--raw-dir', join(home, 'raw'), '--runlist-dir', join(home, 'incoming'), '--start-time', '2026-10-01T00:00:00Z'];
     if (s.bad.length) args.push('--corrupt-runs', s.bad.join(','), '--corrupt-fraction', String(s.fraction));
     const out = JSON.parse(execFileSync(process.execPath, args).toString().trim().split('\n').pop()!);
-    files += out.files;
     corrupt.push(...(out.corrupt ?? []));
   }
   return { files, corrupt };
 }
 
-function productionFile(home: string, skims: number): string {
+/**
+ * The runs a scaled replay drops: `n` of the 359 spread evenly over the range, the three partial runs among them
+ * (all of them when n ≥ 359).
+ */
+function pickRuns(n: number): number[] {
+  const all = Array.from({ length: LAST - FIRST + 1 }, (_, i) => FIRST + i);
+  if (n >= all.length) return all;
+  if (n < PARTIAL.length + 1) throw new Error(`--runs must be at least ${PARTIAL.length + 1}`);
+  const others = all.filter((r) => !PARTIAL.includes(r));
+  const k = n - PARTIAL.length;
+  const picked = Array.from({ length: k }, (_, i) => others[Math.floor((i * others.length) / k)]);
+  return [...picked, ...PARTIAL].sort((a, b) => a - b);
+}
+
+interface MemoryPhase {
+  rss: number;
+  heapTotal: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+  mallocedMemory: number;
+}
+
+/** Asks the probe preloaded in the server (bench/support/mem-probe.mjs) for its memory, optionally after a full GC. */
+async function probe(dir: string, pid: number, cmd: 'sample' | 'gc' | 'snapshot' | 'profile-start' | 'profile-stop', seq: number): Promise<{ before: MemoryPhase; afterGc?: MemoryPhase; afterGcSettled?: MemoryPhase; snapshot?: string; gcExposed: boolean; allocations?: { totalMb: number; sites: string[] } }> {
+  writeFileSync(join(dir, 'cmd'), `${cmd} ${seq}`);
+  process.kill(pid, 'SIGUSR2');
+  for (let i = 0; i < 1200; i++) {
+    await sleep(50);
+    try {
+      const out = JSON.parse(readFileSync(join(dir, 'out.json'), 'utf8'));
+      if (out.seq === seq) return out;
+    } catch {
+      /* not answered yet */
+    }
+  }
+  throw new Error(`memory probe did not answer ${cmd}`);
+}
+
+function productionFile(home: string, skims: number, runs: number): string {
   const shipped = loadYaml(join(ROOT_DIR, 'config', 'production.yaml'));
   shipped.skims = shipped.skims.slice(0, skims);
   shipped.run_sources = [{ name: 'daq', type: 'directory', path: 'runlists' }];
-  shipped.buckets = { auto_open: true, run_types: ['physics'], max_duration_hours: null, max_luminosity_pb: null, max_runs: LAST - FIRST + 1, idle_hours: null };
-  shipped.schedule = { run_sources: '*/2 * * * * *', buckets: '*/2 * * * * *', production: '* * * * * *', lease_s: 30 };
+  shipped.buckets = { auto_open: true, run_types: ['physics'], max_duration_hours: null, max_luminosity_pb: null, max_runs: runs, idle_hours: null };
+  shipped.schedule = { run_sources: '*/2 * * * * *', buckets: '*/2 * * * * *', production: '* * * * * *' };
   shipped.retry = { site: { backoff_s: 0, factor: 2, max_backoff_s: 0 }, software: { max_attempts: 2, delay_s: 0 }, resource: { memory_factor: 1.5, max_memory_mb: 4096 } };
   const file = join(home, 'production.yaml');
   writeFileSync(file, stringify(shipped));
@@ -153,43 +204,59 @@ export async function main(args: string[]): Promise<void> {
   if (!base) throw new Error('bench bucket needs DATABASE_URL (PostgreSQL): the server and this process share the database');
   const skims = arg(args, 'skims', 4);
   const concurrency = arg(args, 'concurrency', 2);
+  const runs = pickRuns(arg(args, 'runs', LAST - FIRST + 1));
   const keep = args.includes('--keep');
+  PORT = arg(args, 'port', PORT);
+  const heapSnapshot = args.includes('--heap-snapshot');
+  const allocProfile = args.includes('--alloc-profile');
+  const withPlanning = !args.includes('--no-planning');
   const loadAtStart = loadavg().map((x) => round(x, 1));
-  const fresh = await freshPostgres(base, 'calibloop_i13a_bench_bucket');
+  const fresh = await freshPostgres(base, 'calibloop_bench_bucket');
   const home = mkdtempSync(join(tmpdir(), 'calibloop-bench-bucket-'));
+  const probeDir = join(home, 'memprobe');
   mkdirSync(join(home, 'runlists'), { recursive: true });
+  mkdirSync(probeDir, { recursive: true });
   let server: ChildProcess | undefined;
   try {
-    const { files, corrupt } = generate(home);
-    log(`generated ${LAST - FIRST + 1} runs, ${files} files (${corrupt.length} corrupt)`);
+    const generated = generate(home);
+    const files = runs.reduce((a, r) => a + generated.files.get(r)!, 0);
+    const corrupt = generated.corrupt.filter((f) => runs.some((r) => f.includes(`/e${EXP}_r${r}_f`)));
+    log(`replaying ${runs.length} runs, ${files} files (${corrupt.length} corrupt)`);
     const env = {
       ...process.env,
       CALIBLOOP_HOME: home,
       DATABASE_URL: fresh.url,
       PORT: String(PORT),
-      CALIBLOOP_PRODUCTION_FILE: productionFile(home, skims),
+      CALIBLOOP_PRODUCTION_FILE: productionFile(home, skims, runs.length),
       CALIBLOOP_LOCAL_CONCURRENCY: String(concurrency),
       CALIBLOOP_EXECUTOR: 'local',
       LOG_LEVEL: 'warn',
+      CALIBLOOP_MEMPROBE_DIR: probeDir,
+      // outside the home, which is removed at the end
+      CALIBLOOP_MEMPROBE_SNAPSHOT_DIR: tmpdir(),
     };
     const bin = join(ROOT_DIR, 'bin', 'calibloop.js');
     execFileSync(process.execPath, [bin, 'db', 'migrate'], { env, stdio: 'ignore' });
     const token = JSON.parse(execFileSync(process.execPath, [bin, '--json', 'token', 'create', '--user', 'dana', '--role', 'data_production_manager'], { env }).toString()).token as string;
-    server = spawn(process.execPath, [bin, 'serve'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+    const probeUrl = pathToFileURL(join(ROOT_DIR, 'bench', 'support', 'mem-probe.mjs')).href;
+    server = spawn(process.execPath, ['--expose-gc', '--import', probeUrl, bin, 'serve'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
     const pid = server.pid!;
     for (let i = 0; !(await fetch(`http://127.0.0.1:${PORT}/healthz`).then((r) => r.ok).catch(() => false)); i++) {
       if (i > 600) throw new Error('server did not start');
       await sleep(100);
     }
+    let seq = 0;
+    const memory: Record<string, MemoryPhase> = {};
     const atStart = procStat(pid);
-    log(`server up (pid ${pid}, RSS ${atStart.rssMb} MB); dropping the run lists`);
+    memory.server_up = (await probe(probeDir, pid, 'sample', ++seq)).before;
+    log(`server up (pid ${pid}, RSS ${atStart.rssMb} MB, heap ${memory.server_up.heapUsed} MB); dropping the run lists`);
     // the DAQ drops the run lists: all at once, as a replay
-    execFileSync('sh', ['-c', `mv ${join(home, 'incoming')}/* ${join(home, 'runlists')}/`]);
+    for (const r of runs) renameSync(join(home, 'incoming', `e${EXP}_r${r}.json`), join(home, 'runlists', `e${EXP}_r${r}.json`));
     let t0 = 0;
     let cpu0 = 0;
     let rssAtProduction = 0;
     let peakSampled = 0;
-    const samples: Array<{ t: number; rssMb: number; jobs: number }> = [];
+    const samples: Array<{ t: number; rssMb: number; heapUsedMb: number; externalMb: number; jobs: number }> = [];
     for (;;) {
       await sleep(2000);
       const s = procStat(pid);
@@ -200,20 +267,38 @@ export async function main(args: string[]): Promise<void> {
         t0 = Date.now();
         cpu0 = s.cpuS;
         rssAtProduction = s.rssMb;
+        memory.production_start = (await probe(probeDir, pid, allocProfile ? 'profile-start' : 'sample', ++seq)).before;
         log(`production started (RSS ${s.rssMb} MB)`);
       }
-      if (t0) samples.push({ t: round((Date.now() - t0) / 1000, 1), rssMb: s.rssMb, jobs: b?.jobs?.total ?? 0 });
+      if (t0 && samples.length % 10 === 0) {
+        const m = (await probe(probeDir, pid, 'sample', ++seq)).before;
+        samples.push({ t: round((Date.now() - t0) / 1000, 1), rssMb: m.rss, heapUsedMb: m.heapUsed, externalMb: m.external, jobs: b?.jobs?.total ?? 0 });
+      } else if (t0) samples.push({ t: round((Date.now() - t0) / 1000, 1), rssMb: s.rssMb, heapUsedMb: NaN, externalMb: NaN, jobs: b?.jobs?.total ?? 0 });
       if (samples.length % 15 === 0 && samples.length) log(`${samples.at(-1)!.t} s: ${b.jobs.succeeded}/${b.jobs.total} ok, ${b.jobs.failed} failed, RSS ${s.rssMb} MB`);
       if (b && ['produced', 'failed'].includes(b.stage) && t0) break;
-      if (t0 && Date.now() - t0 > 20 * 60_000) throw new Error('production did not finish in 20 minutes');
+      // the full replay took 19 min on a loaded 2-core machine
+      if (t0 && Date.now() - t0 > 45 * 60_000) throw new Error('production did not finish in 45 minutes');
     }
     const wallS = (Date.now() - t0) / 1000;
     const end = procStat(pid);
+    const atProduced = await probe(probeDir, pid, allocProfile ? 'profile-stop' : 'sample', ++seq);
+    memory.produced = atProduced.before;
+    if (atProduced.allocations) {
+      const file = join(tmpdir(), `calibloop-bench-bucket-allocations-${runs.length}runs.txt`);
+      writeFileSync(file, [`allocated during production (sampled, garbage included): ${atProduced.allocations.totalMb} MB`, ...atProduced.allocations.sites].join('\n') + '\n');
+      log(`allocation sites during production: ${file}`);
+    }
     const progress = await api('/buckets/e8_bucket1/progress', token);
     const jobs = progress.steps.reduce((a: number, s: any) => a + s.total, 0);
     log(`produced in ${wallS.toFixed(0)} s, ${jobs} jobs; idling 20 s for the final RSS`);
     await sleep(20_000);
     const final = procStat(pid);
+    const gc = await probe(probeDir, pid, heapSnapshot ? 'snapshot' : 'gc', ++seq);
+    memory.after_20s_idle = gc.before;
+    if (gc.afterGc) memory.after_forced_gc = gc.afterGc;
+    if (gc.afterGcSettled) memory.after_forced_gc_3s = gc.afterGcSettled;
+    if (gc.snapshot) log(`heap snapshot (after the forced GC): ${gc.snapshot}`);
+    log(`final: RSS ${final.rssMb} MB, heap ${gc.before.heapUsed} MB, external ${gc.before.external} MB; after forced GC: RSS ${gc.afterGc?.rss} MB (3 s later ${gc.afterGcSettled?.rss} MB), heap ${gc.afterGc?.heapUsed} MB`);
     const completeness = await api('/buckets/e8_bucket1/completeness?step=cdst', token);
     const partial = PARTIAL.map((r) => ({ run: r, status: completeness.incomplete.find((x: any) => x.run === r)?.steps[0]?.status ?? 'complete', chain: completeness.incomplete.find((x: any) => x.run === r)?.steps[0]?.missing?.[0]?.chain ?? null }));
     server.kill('SIGTERM');
@@ -221,44 +306,37 @@ export async function main(args: string[]): Promise<void> {
     server = undefined;
 
     // planning cost, from this process on the same database (the server is stopped)
-    const planning = await planningCosts(fresh.url, home, env.CALIBLOOP_PRODUCTION_FILE);
-    const check = planning.check;
-    const wasted = planning.failedInput - corrupt.length;
-    const cancelledReaders = planning.cancelledInput;
-    const b7 = { stage: planning.stage };
-    const b7Costs = planning.bucket7;
-    const big = { jobs: planning.synthetic.jobs };
-    const bigCosts = planning.synthetic.costs;
-
+    const planning = withPlanning ? await planningCosts(fresh.url, home, env.CALIBLOOP_PRODUCTION_FILE) : undefined;
+    const fullRun = runs.length === LAST - FIRST + 1;
     const result = {
       benchmark: 'bucket',
       database: 'postgresql',
       date: new Date().toISOString(),
-      command: `DATABASE_URL=… npm run bench -- bucket --skims ${skims} --concurrency ${concurrency}`,
+      command: `DATABASE_URL=… npm run bench -- bucket${fullRun ? '' : ` --runs ${runs.length}`} --skims ${skims} --concurrency ${concurrency}${withPlanning ? '' : ' --no-planning'}`,
       machine: { cpus: cpus().length, load_at_start: loadAtStart, load_at_end: loadavg().map((x) => round(x, 1)) },
-      input: { exp: EXP, runs: LAST - FIRST + 1, files, corrupt_files: corrupt.length, fully_bad_runs: FULLY_BAD.length, partial_runs: PARTIAL, skims, events_per_file: 10, local_concurrency: concurrency },
+      input: { exp: EXP, runs: runs.length, files, corrupt_files: corrupt.length, fully_bad_runs: FULLY_BAD.filter((r) => runs.includes(r)).length, partial_runs: PARTIAL, skims, events_per_file: 10, local_concurrency: concurrency },
       replay: {
-        stage: b7.stage,
+        stage: planning?.stage ?? 'produced',
         wall_s: round(wallS, 1),
         jobs,
         jobs_per_s: round(jobs / wallS, 2),
         server_cpu_s: round(end.cpuS - cpu0, 1),
         server_cpu_s_per_1000_jobs: round(((end.cpuS - cpu0) / jobs) * 1000, 2),
-        rss_mb: { server_up: atStart.rssMb, production_start: rssAtProduction, peak: end.hwmMb, peak_sampled: peakSampled, final_after_20s_idle: final.rssMb },
-        wasted_jobs: wasted,
-        cancelled_readers: cancelledReaders,
+        rss_mb: { server_up: atStart.rssMb, production_start: rssAtProduction, peak: final.hwmMb, peak_sampled: peakSampled, final_after_20s_idle: final.rssMb, after_forced_gc: gc.afterGc?.rss ?? null, after_forced_gc_3s: gc.afterGcSettled?.rss ?? null, target: 400 },
+        memory_mb: { forced_gc: gc.gcExposed ? 'two global.gc() (node --expose-gc) in the server, through bench/support/mem-probe.mjs' : 'not exposed', ...memory },
+        wasted_jobs: planning ? planning.failedInput - corrupt.length : null,
+        cancelled_readers: planning?.cancelledInput ?? null,
         partial_runs_cdst: partial,
-        partial_run_check: check.steps[0].status,
+        partial_run_check: planning?.check.steps[0].status ?? null,
         rss_samples: samples.filter((_, i) => i % 10 === 0),
       },
-      planning: {
-        bucket7: b7Costs,
-        synthetic: { jobs: big.jobs, ...bigCosts, target_idle_ms: 50 },
-      },
+      planning: planning ? { bucket7: planning.bucket7, synthetic: { jobs: planning.synthetic.jobs, ...planning.synthetic.costs, target_idle_ms: 50 } } : null,
     };
+    // a scaled replay writes beside the full one, so bench/results/bucket.json stays the bucket-7-sized answer
+    const out = join(ROOT_DIR, 'bench', 'results', fullRun ? 'bucket.json' : `bucket-${runs.length}runs.json`);
     mkdirSync(join(ROOT_DIR, 'bench', 'results'), { recursive: true });
-    writeFileSync(join(ROOT_DIR, 'bench', 'results', 'bucket.json'), JSON.stringify(result, null, 2) + '\n');
-    log(`wrote bench/results/bucket.json`);
+    writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+    log(`wrote ${out}`);
     console.log(JSON.stringify(result.replay, null, 2), JSON.stringify(result.planning, null, 2));
   } finally {
     if (server) server.kill('SIGKILL');

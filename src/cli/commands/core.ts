@@ -12,6 +12,8 @@ export function registerCoreCommands(program: Command): void {
     .description('run the API server and the scheduled work (PORT, DATABASE_URL, CALIBLOOP_HOME)')
     .action(async () => {
       const config = (await import('../../config/app-config.ts')).loadAppConfig();
+      // before anything compiles WebAssembly (Prisma's query compiler): see server-engine-flags.ts
+      (await import('../server-engine-flags.ts')).applyServerEngineFlags({ postgres: Boolean(config.databaseUrl) });
       // before the database opens: a `token create` meanwhile waits for our socket instead of opening it too
       const unmark = await (await import('../home-database.ts')).claimHomeForServer(config);
       const deps = await (await import('../../bootstrap.ts')).createDeps(config);

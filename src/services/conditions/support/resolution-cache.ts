@@ -8,7 +8,8 @@
  * - **Tag indexes** keyed by (tag id, version): every change of a tag bumps its version in the same transaction, so a
  *   cached index can never be stale, only unused. PUBLISHED tags keep one version forever.
  * - **Responses** keyed by (chain of id:version, segment): a chain's answer is constant between two consecutive IoV
- *   boundaries, so every run in a segment shares one serialised body, its gzip and its strong ETag. Bounded by bytes.
+ *   boundaries, so every run in a segment shares one serialised body, its gzip and its strong ETag. Bounded by the
+ *   memory the answers take (MAX_RESPONSE_MEMORY), least recently used first out.
  */
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
@@ -78,7 +79,14 @@ export const PUBLISHED_RECHECK_MS = 5_000;
 /** Tag indexes kept in memory, counted in IoVs (a 100k-IoV tag takes a few tens of MB). */
 const MAX_INDEXED_IOVS = 2_000_000;
 const MAX_INDEXES = 64;
-const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
+/**
+ * Cached answers, counted in the memory they take: a response holds its JSON body and the parsed `value` behind it,
+ * measured at 3.4× the body's bytes (50 and 500 payloads alike; the gzip, made on demand, is a tenth of the body).
+ * Counting body bytes alone let the old 256 MB bound hold ~870 MB, twice a server's whole RSS budget.
+ */
+const RESPONSE_MEMORY_FACTOR = 3.5;
+const MAX_RESPONSE_MEMORY = 128 * 1024 * 1024;
+const responseCost = (r: CachedResponse) => r.body.length * RESPONSE_MEMORY_FACTOR;
 
 class ConditionsCache {
   private published = new Map<string, { info: TagInfo; checkedAt: number }>();
@@ -88,7 +96,7 @@ class ConditionsCache {
   private ready = new Map<string, { version: number; index: TagIndex<CachedEntry> }>();
   private bounds = new Map<string, number[]>();
   private responses = new Map<string, CachedResponse>();
-  private responseBytes = 0;
+  private responseMemory = 0;
   hits = 0;
   misses = 0;
 
@@ -245,10 +253,10 @@ class ConditionsCache {
     const validFor = iovFromKeys(seg === 0 ? 0 : b[seg - 1], seg < b.length ? b[seg] - 1 : Number.POSITIVE_INFINITY);
     const response = makeResponse(infos.map((i) => i.name), validFor, immutable, resolved);
     this.responses.set(`${chainKey}#${seg}`, response);
-    this.responseBytes += response.body.length;
-    while (this.responseBytes > MAX_RESPONSE_BYTES && this.responses.size > 1) {
+    this.responseMemory += responseCost(response);
+    while (this.responseMemory > MAX_RESPONSE_MEMORY && this.responses.size > 1) {
       const oldest = this.responses.keys().next().value!;
-      this.responseBytes -= this.responses.get(oldest)!.body.length;
+      this.responseMemory -= responseCost(this.responses.get(oldest)!);
       this.responses.delete(oldest);
     }
     return response;
