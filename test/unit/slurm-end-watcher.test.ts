@@ -9,6 +9,8 @@ import { SlurmCli, TaskSet } from '../../src/executors/slurm-cli.ts';
 import { LIVE_SLURM_STATES, SlurmEndWatcher } from '../../src/executors/slurm-end-watcher.ts';
 import { SLURM_STATE_TABLE } from '../../src/domain/slurm-states.ts';
 import { createMemoryLogger } from '../../src/observability/logger.ts';
+import { loadAppConfig } from '../../src/config/app-config.ts';
+import { loadSlurmExecutorOptions } from '../../src/config/slurm-config.ts';
 
 describe('Slurm end watcher', () => {
   it('when squeue names pending tasks by ranges, then the task set answers for each task', () => {
@@ -65,5 +67,13 @@ describe('Slurm end watcher', () => {
     await new Promise((r) => setTimeout(r, 200));
     assert.deepEqual([nobody.calls, off.calls], [0, 0]);
     await Promise.all([nobody.close(), off.close()]);
+  });
+
+  it('when CALIBLOOP_SLURM_END_POLL_S is set, then the executor gets its interval; default 2 s, 0 is off, negative is refused', () => {
+    const config = loadAppConfig({ CALIBLOOP_HOME: '/tmp/calibloop-unused', PORT: '0' });
+    assert.equal(loadSlurmExecutorOptions(config, {}).endPollIntervalMs, 2000);
+    assert.equal(loadSlurmExecutorOptions(config, { CALIBLOOP_SLURM_END_POLL_S: '0.5' }).endPollIntervalMs, 500);
+    assert.equal(loadSlurmExecutorOptions(config, { CALIBLOOP_SLURM_END_POLL_S: '0' }).endPollIntervalMs, 0);
+    assert.throws(() => loadSlurmExecutorOptions(config, { CALIBLOOP_SLURM_END_POLL_S: '-1' }), /CALIBLOOP_SLURM_END_POLL_S/);
   });
 });
