@@ -190,14 +190,16 @@ function classifyFailure(cmd: SlurmCommand, message: string, code: unknown): Dom
  * `0-5,7,9-20:2` and an optional `%<throttle>`. `has` answers for one `<array>_<task>` executor id.
  */
 export class TaskSet {
+  /** running tasks are listed one by one (thousands): a set; pending ones come as a few ranges per array */
+  private readonly single = new Set<string>();
   private readonly ranges = new Map<string, Array<[number, number, number]>>();
 
   addSqueueId(id: string): void {
     const m = /^(\d+)_(?:(\d+)|\[([^\]]*)\])$/.exec(id);
     if (!m) return;
+    if (m[2] !== undefined) return void this.single.add(`${m[1]}_${Number(m[2])}`);
     let l = this.ranges.get(m[1]!);
     if (!l) this.ranges.set(m[1]!, (l = []));
-    if (m[2] !== undefined) return void l.push([Number(m[2]), Number(m[2]), 1]);
     for (const part of m[3]!.split('%')[0]!.split(',')) {
       const r = /^(\d+)(?:-(\d+)(?::(\d+))?)?$/.exec(part.trim());
       if (r) l.push([Number(r[1]), Number(r[2] ?? r[1]), Number(r[3] ?? 1) || 1]);
@@ -205,6 +207,7 @@ export class TaskSet {
   }
 
   has(arrayId: string, task: number): boolean {
+    if (this.single.has(`${arrayId}_${task}`)) return true;
     return (this.ranges.get(arrayId) ?? []).some(([lo, hi, step]) => task >= lo && task <= hi && (task - lo) % step === 0);
   }
 }
