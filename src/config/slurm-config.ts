@@ -23,6 +23,12 @@ const SlurmEnvSchema = z.object({
   CALIBLOOP_SLURM_COMMAND_TIMEOUT_S: z.coerce.number().int().positive().default(60).describe('timeout of each Slurm command'),
   CALIBLOOP_SLURM_MAX_ARRAY_SIZE: z.coerce.number().int().positive().optional().describe('tasks per array at most (default: the cluster MaxArraySize)'),
   CALIBLOOP_SLURM_MAX_RUNNING_PER_ARRAY: z.coerce.number().int().positive().optional().describe('sbatch --array=...%N throttle'),
+  CALIBLOOP_SLURM_END_POLL_S: z.coerce
+    .number()
+    .min(0)
+    .max(3600)
+    .default(2)
+    .describe('how often one squeue asks whether live jobs ended, so the job engine reacts at once (0: off, the jobs tick alone)'),
 });
 
 export function loadSlurmExecutorOptions(config: AppConfig, env: NodeJS.ProcessEnv = process.env): SlurmExecutorOptions {
@@ -42,5 +48,6 @@ export function loadSlurmExecutorOptions(config: AppConfig, env: NodeJS.ProcessE
     commandTimeoutMs: e.CALIBLOOP_SLURM_COMMAND_TIMEOUT_S * 1000,
     maxArraySize: e.CALIBLOOP_SLURM_MAX_ARRAY_SIZE,
     maxRunningPerArray: e.CALIBLOOP_SLURM_MAX_RUNNING_PER_ARRAY,
+    endPollIntervalMs: Math.round(e.CALIBLOOP_SLURM_END_POLL_S * 1000),
   };
 }

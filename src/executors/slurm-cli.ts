@@ -120,6 +120,24 @@ export class SlurmCli {
     return rows;
   }
 
+  /**
+   * The tasks of the given arrays that are in one of `states` — the cheap question the end watcher asks every few
+   * seconds. Without `--array` squeue prints an array's pending tasks as one line (`123_[4-999%50]`) and only its
+   * running ones one by one, so the answer stays small for a 50,000-task array. Unknown ids are simply absent.
+   */
+  async tasksInStates(arrayIds: string[], states: readonly string[]): Promise<TaskSet> {
+    const set = new TaskSet();
+    for (let i = 0; i < arrayIds.length; i += 200) {
+      const { stdout } = await this.run(
+        'squeue',
+        ['--noheader', `--states=${states.join(',')}`, '--jobs', arrayIds.slice(i, i + 200).join(','), '--Format', 'JobArrayID:|'],
+        (r) => isInvalidJobIdMessage(r.stderr),
+      );
+      for (const line of stdout.split('\n')) set.addSqueueId(line.split('|')[0]!.trim());
+    }
+    return set;
+  }
+
   /** Cancels jobs (ids or `A_[ranges]`); ids that already ended or are unknown are not an error. */
   async scancel(targets: string[]): Promise<void> {
     for (let i = 0; i < targets.length; i += 200) {
@@ -165,6 +183,33 @@ function classifyFailure(cmd: SlurmCommand, message: string, code: unknown): Dom
     }
   }
   return new DomainError('UNAVAILABLE', `${cmd} failed: ${text}`, details);
+}
+
+/**
+ * Array tasks as squeue names them without `--array`: `<array>_<task>` or `<array>_[<ranges>]` with ranges like
+ * `0-5,7,9-20:2` and an optional `%<throttle>`. `has` answers for one `<array>_<task>` executor id.
+ */
+export class TaskSet {
+  /** running tasks are listed one by one (thousands): a set; pending ones come as a few ranges per array */
+  private readonly single = new Set<string>();
+  private readonly ranges = new Map<string, Array<[number, number, number]>>();
+
+  addSqueueId(id: string): void {
+    const m = /^(\d+)_(?:(\d+)|\[([^\]]*)\])$/.exec(id);
+    if (!m) return;
+    if (m[2] !== undefined) return void this.single.add(`${m[1]}_${Number(m[2])}`);
+    let l = this.ranges.get(m[1]!);
+    if (!l) this.ranges.set(m[1]!, (l = []));
+    for (const part of m[3]!.split('%')[0]!.split(',')) {
+      const r = /^(\d+)(?:-(\d+)(?::(\d+))?)?$/.exec(part.trim());
+      if (r) l.push([Number(r[1]), Number(r[2] ?? r[1]), Number(r[3] ?? 1) || 1]);
+    }
+  }
+
+  has(arrayId: string, task: number): boolean {
+    if (this.single.has(`${arrayId}_${task}`)) return true;
+    return (this.ranges.get(arrayId) ?? []).some(([lo, hi, step]) => task >= lo && task <= hi && (task - lo) % step === 0);
+  }
 }
 
 /** Parses squeue output in SQUEUE_FORMAT; lines of other shapes (headers, warnings) are skipped. */

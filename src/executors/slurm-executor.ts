@@ -30,12 +30,17 @@
  * the server's own environment (database URL, tokens) does not leak into jobs, and no `--export=NONE` makes slurmd
  * load a login environment for every task. `--no-requeue`: a node failure ends the job (calibloop resubmits it with
  * backoff) instead of Slurm silently running it again.
+ *
+ * Job ends. Slurm announces nothing, so `src/executors/slurm-end-watcher.ts` asks squeue every `endPollIntervalMs`
+ * (one call for all live tasks) and tells `onJobEnded` listeners when a task left the live states; poll still reads
+ * and reports the outcome.
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, readlinkSync, appendFileSync, symlinkSync, writeFileSync, realpathSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Executor, ExecutorCapabilities, ExecutorStatus, JobSpec } from './executor.ts';
 import { SlurmCli, taskRanges, type SqueueRow } from './slurm-cli.ts';
+import { LIVE_SLURM_STATES, SlurmEndWatcher } from './slurm-end-watcher.ts';
 import { mapForgottenJob, mapSlurmState, parseExitFile, parseSlurmExit, refineWithSlurmOutput, type MappedSlurmState } from '../domain/slurm-states.ts';
 import { invalid } from '../domain/errors.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -61,6 +66,8 @@ export interface SlurmExecutorOptions {
   baseEnv?: Record<string, string>;
   /** Slurm enforces memory (cgroups or OverMemoryKill) — it does on the clusters docs/deploy.md describes */
   enforcesMemory?: boolean;
+  /** how often the end watcher asks squeue whether live jobs ended (default 2000 ms; 0: off, the job tick alone) */
+  endPollIntervalMs?: number;
   logger?: Logger;
 }
 
@@ -162,6 +169,7 @@ export class SlurmExecutor implements Executor {
   private readonly requeued = new Map<string, MappedSlurmState>();
   /** sacct failed once (no accounting database): not asked again */
   private accountingOff = false;
+  private readonly endWatcher: SlurmEndWatcher;
 
   constructor(private readonly opts: SlurmExecutorOptions) {
     this.stateDir = resolve(opts.stateDir);
@@ -169,6 +177,20 @@ export class SlurmExecutor implements Executor {
     this.capabilities = { arrays: true, enforcesMemory: opts.enforcesMemory ?? true };
     this.maxArraySize = opts.maxArraySize;
     mkdirSync(join(this.stateDir, 'arrays'), { recursive: true });
+    this.endWatcher = new SlurmEndWatcher((arrays) => this.cli.tasksInStates(arrays, LIVE_SLURM_STATES), {
+      intervalMs: opts.endPollIntervalMs ?? 2000,
+      logger: opts.logger,
+    });
+  }
+
+  /** Listeners hear "a job may have ended" within about one watcher interval of Slurm ending it. */
+  onJobEnded(listener: () => void): void {
+    this.endWatcher.onEnded(listener);
+  }
+
+  /** The end watcher's squeue calls so far (diagnostics, tests). */
+  get endWatcherCalls(): number {
+    return this.endWatcher.calls;
   }
 
   // ---------------------------------------------------------------------------------------------- submit
@@ -206,6 +228,7 @@ export class SlurmExecutor implements Executor {
       }
       throw e;
     }
+    this.endWatcher.watch(ids);
     return ids;
   }
 
@@ -318,6 +341,10 @@ export class SlurmExecutor implements Executor {
       }
     }
     await this.attachAccounting(out);
+    // what the engine polls as in flight is watched for its end (also the jobs a restarted server adopts)
+    const live = [...out.values()].filter((st) => st.state === 'queued' || st.state === 'running').map((st) => st.executorJobId);
+    this.endWatcher.forget([...out.keys()]);
+    this.endWatcher.watch(live);
     if (toCancel.length > 0) {
       this.opts.logger?.warn('slurm: jobs requeued by Slurm are cancelled; calibloop retries them itself', { ids: toCancel });
       await this.cli.scancel(toCancel).catch((e) => this.opts.logger?.warn('slurm: scancel of requeued jobs failed', { error: (e as Error).message }));
@@ -433,7 +460,8 @@ export class SlurmExecutor implements Executor {
   }
 
   async close(): Promise<void> {
-    // nothing runs in this process: jobs live in Slurm, their story in stateDir
+    // jobs live in Slurm, their story in stateDir: only the end watcher runs in this process
+    await this.endWatcher.close();
   }
 }
 
