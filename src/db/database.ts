@@ -74,6 +74,9 @@ export function redact(url: string): string {
 
 function openPostgres(url: string, poolSize: number): Database {
   const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  // An idle connection the server ends (restart, failover, pg_terminate_backend) is reported on the pool; unheard, it
+  // would be an uncaught exception. The pool drops that client and the next query opens a new one.
+  pool.on('error', () => {});
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   return {
     prisma,
