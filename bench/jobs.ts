@@ -168,7 +168,8 @@ export async function main(args: string[]): Promise<void> {
       const worker = async () => {
         for (let i = next; i < specs.length; i = next) {
           next += CREATE_BATCH;
-          inserted += (await pool.query(sql, [batchDocument(specs.slice(i, i + CREATE_BATCH)), now])).rowCount ?? 0;
+          const res = await pool.query(sql, [batchDocument(specs.slice(i, i + CREATE_BATCH)), now.toISOString()]);
+          inserted += res.rowCount ?? 0; // not `inserted += (await …)`: that reads `inserted` before the await
         }
       };
       await Promise.all([worker(), worker()]);

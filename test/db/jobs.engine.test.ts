@@ -8,6 +8,8 @@ import { detectStalls } from '../../src/services/jobs/detect-stalls.ts';
 import { submitDueJobs } from '../../src/services/jobs/submit-jobs.ts';
 import { jobSetStatus } from '../../src/services/jobs/job-queries.ts';
 import { isFinalJobState } from '../../src/domain/job-states.ts';
+import { bulkAbort } from '../../src/services/jobs/bulk-jobs.ts';
+import { SYSTEM_ACTOR } from '../../src/domain/roles.ts';
 import type { NewJob } from '../../src/domain/new-job.ts';
 import { productionEnv, TOOLKIT, waitFor, type ProductionTestEnv } from '../helpers/production-support.ts';
 
@@ -140,6 +142,22 @@ test('when a running job shows no progress for stall_after_s, then the executor 
   assert.equal(j.errorClass, 'site');
   assert.match(j.errorMessage!, /no progress/);
   await waitFor('the stalled process to be cancelled', () => existsSync(join(j.workDir!, '.exit')));
+  assert.match(readFileSync(join(j.workDir!, '.exit'), 'utf8'), /cancelled/);
+});
+
+test('when a bulk abort takes running and waiting jobs, then both are cancelled at once and the running program is stopped at the executor', async () => {
+  const running = stressJob(['--sleep-s', '60'], { step: 'abort-test', exp: 77, run: 1, maxAttempts: 1 });
+  const waiting = stressJob(['--sleep-s', '60'], { step: 'abort-test', exp: 77, run: 2, maxAttempts: 1, notBefore: new Date(env.clock.now().getTime() + 3_600_000) });
+  await createJobs(env.deps, [running, waiting]);
+  await waitFor('the first job to run', async () => {
+    await runJobTick(env.deps);
+    return (await job(running.idempotencyKey)).state === 'running';
+  });
+  const r = await bulkAbort(env.deps, SYSTEM_ACTOR, { filter: { exp: 77, step: ['abort-test'] }, reason: 'test' });
+  assert.deepEqual(r, { operation: 'abort', matched: 2, changed: 2, byState: { running: 1, created: 1 } });
+  for (const k of [running.idempotencyKey, waiting.idempotencyKey]) assert.equal((await job(k)).state, 'cancelled');
+  const j = await job(running.idempotencyKey);
+  await waitFor('the running program to be stopped', () => existsSync(join(j.workDir!, '.exit')));
   assert.match(readFileSync(join(j.workDir!, '.exit'), 'utf8'), /cancelled/);
 });
 

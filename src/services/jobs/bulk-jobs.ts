@@ -50,30 +50,44 @@ export async function bulkAbort(deps: Deps, actor: Actor, input: { filter: JobFi
   assertNarrowed(input.filter);
   const where = await jobFilterSql(deps, input.filter);
   const now = deps.clock.now();
-  const rows = await inTransaction(deps, async (tx) => {
-    const moved = await tx.$queryRaw<Array<{ id: number; step: string; old: string; executorJobId: string | null; executor: string | null }>>`
-      WITH o AS MATERIALIZED (SELECT id, state AS old FROM "Job" WHERE ${where} AND ${mayMoveTo('cancelled', { among: ABORTABLE_JOB_STATES })})
-      UPDATE "Job" j SET state = 'cancelled', "finishedAt" = ${now}::timestamp(3), "notBefore" = NULL, "updatedAt" = ${now}::timestamp(3),
-        "errorMessage" = ${`aborted by ${actor.user}${input.reason ? `: ${input.reason}` : ''}`}
-      FROM o
-      WHERE j.id = o.id AND j.state = o.old
-      RETURNING j.id, j.step, o.old, j."executorJobId", j.executor`;
+  // the moved rows come back grouped by (step, old state), with only the executor ids to cancel: 10,000 single rows
+  // through the driver cost more than the UPDATE itself
+  const groups = await inTransaction(deps, async (tx) => {
+    const moved = await tx.$queryRaw<Array<{ step: string; old: string; n: number; atExecutor: string[] }>>`
+      WITH o AS MATERIALIZED (SELECT id, state AS old FROM "Job" WHERE ${where} AND ${mayMoveTo('cancelled', { among: ABORTABLE_JOB_STATES })}),
+      m AS (
+        UPDATE "Job" j SET state = 'cancelled', "finishedAt" = ${now}::timestamp(3), "notBefore" = NULL, "updatedAt" = ${now}::timestamp(3),
+          "errorMessage" = ${`aborted by ${actor.user}${input.reason ? `: ${input.reason}` : ''}`}
+        FROM o
+        WHERE j.id = o.id AND j.state = o.old
+        RETURNING j.step, o.old, j."executorJobId", j.executor)
+      SELECT step, old, count(*)::int AS n,
+        coalesce(array_agg("executorJobId") FILTER (WHERE old IN ('submitted', 'running') AND "executorJobId" IS NOT NULL
+          AND executor = ${deps.executor.name}), '{}') AS "atExecutor"
+      FROM m GROUP BY step, old`;
     await recordAudit(tx, actor, {
       action: 'job.abort',
       targetType: 'jobs',
       targetId: input.filter.bucket ?? input.filter.step?.join(',') ?? 'selection',
-      summary: `aborted ${moved.length} job(s)${input.reason ? `: ${input.reason}` : ''}`,
-      details: { filter: input.filter, byState: countBy(moved) },
+      summary: `aborted ${moved.reduce((a, g) => a + g.n, 0)} job(s)${input.reason ? `: ${input.reason}` : ''}`,
+      details: { filter: input.filter, byState: countGroups(moved) },
       at: now,
     });
     return moved;
   }, { timeoutMs: 120_000 });
-  emitBulkTransition(deps, { operation: 'abort', to: 'cancelled', actor: actor.user, filter: input.filter, moved: rows.map((r) => ({ step: r.step, from: r.old })) });
-  const atExecutor = rows.filter((r) => (r.old === 'submitted' || r.old === 'running') && r.executorJobId && r.executor === deps.executor.name).map((r) => r.executorJobId!);
+  const changed = groups.reduce((a, g) => a + g.n, 0);
+  emitBulkTransition(deps, { operation: 'abort', to: 'cancelled', actor: actor.user, filter: input.filter, moved: groups.map((g) => ({ step: g.step, from: g.old, n: g.n })) });
+  const atExecutor = groups.flatMap((g) => g.atExecutor);
   for (let i = 0; i < atExecutor.length; i += 1000) {
     await deps.executor.cancel(atExecutor.slice(i, i + 1000)).catch((e) => deps.logger.warn('executor cancel failed (jobs are cancelled in calibloop)', { error: coerceError(e).message }));
   }
-  return { operation: 'abort', matched: rows.length, changed: rows.length, byState: countBy(rows) };
+  return { operation: 'abort', matched: changed, changed, byState: countGroups(groups) };
+}
+
+function countGroups(groups: Array<{ old: string; n: number }>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const g of groups) out[g.old] = (out[g.old] ?? 0) + g.n;
+  return out;
 }
 
 export async function bulkResubmit(deps: Deps, actor: Actor, input: z.infer<typeof BulkResubmitSchema>): Promise<BulkResult> {

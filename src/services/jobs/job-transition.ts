@@ -52,12 +52,15 @@ export function emitJobTransitions(deps: Pick<Deps, 'logger' | 'metrics'>, trans
 /** For set-based moves of many jobs (bulk operations): one summary line, metrics per step. */
 export function emitBulkTransition(
   deps: Pick<Deps, 'logger' | 'metrics'>,
-  what: { operation: string; to: JobState; actor: string; filter: unknown; moved: Array<{ step: string; from: string }> },
+  what: { operation: string; to: JobState; actor: string; filter: unknown; moved: Array<{ step: string; from: string; n?: number }> },
 ): void {
   const byFrom: Record<string, number> = {};
+  let count = 0;
   for (const m of what.moved) {
-    byFrom[m.from] = (byFrom[m.from] ?? 0) + 1;
-    deps.metrics.jobTransitions.inc({ step: m.step, state: what.to });
+    const n = m.n ?? 1; // a group of n rows moved alike, or one row
+    count += n;
+    byFrom[m.from] = (byFrom[m.from] ?? 0) + n;
+    deps.metrics.jobTransitions.inc({ step: m.step, state: what.to }, n);
   }
-  deps.logger.info('job state (bulk)', { operation: what.operation, to: what.to, count: what.moved.length, from: byFrom, actor: what.actor, filter: what.filter });
+  deps.logger.info('job state (bulk)', { operation: what.operation, to: what.to, count, from: byFrom, actor: what.actor, filter: what.filter });
 }
