@@ -35,9 +35,12 @@ export interface BulkResult {
   byState: Record<string, number>;
 }
 
-function countBy(rows: Array<{ old: string }>): Record<string, number> {
+const sumOf = (groups: Array<{ n: number }>) => groups.reduce((a, g) => a + g.n, 0);
+
+/** Moved jobs by their old state; a row stands for `n` jobs when it is a group (bulk abort), else for one. */
+function countBy(rows: Array<{ old: string; n?: number }>): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const r of rows) out[r.old] = (out[r.old] ?? 0) + 1;
+  for (const r of rows) out[r.old] = (out[r.old] ?? 0) + (r.n ?? 1);
   return out;
 }
 
@@ -69,25 +72,19 @@ export async function bulkAbort(deps: Deps, actor: Actor, input: { filter: JobFi
       action: 'job.abort',
       targetType: 'jobs',
       targetId: input.filter.bucket ?? input.filter.step?.join(',') ?? 'selection',
-      summary: `aborted ${moved.reduce((a, g) => a + g.n, 0)} job(s)${input.reason ? `: ${input.reason}` : ''}`,
-      details: { filter: input.filter, byState: countGroups(moved) },
+      summary: `aborted ${sumOf(moved)} job(s)${input.reason ? `: ${input.reason}` : ''}`,
+      details: { filter: input.filter, byState: countBy(moved) },
       at: now,
     });
     return moved;
   }, { timeoutMs: 120_000 });
-  const changed = groups.reduce((a, g) => a + g.n, 0);
+  const changed = sumOf(groups);
   emitBulkTransition(deps, { operation: 'abort', to: 'cancelled', actor: actor.user, filter: input.filter, moved: groups.map((g) => ({ step: g.step, from: g.old, n: g.n })) });
   const atExecutor = groups.flatMap((g) => g.atExecutor);
   for (let i = 0; i < atExecutor.length; i += 1000) {
     await deps.executor.cancel(atExecutor.slice(i, i + 1000)).catch((e) => deps.logger.warn('executor cancel failed (jobs are cancelled in calibloop)', { error: coerceError(e).message }));
   }
-  return { operation: 'abort', matched: changed, changed, byState: countGroups(groups) };
-}
-
-function countGroups(groups: Array<{ old: string; n: number }>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const g of groups) out[g.old] = (out[g.old] ?? 0) + g.n;
-  return out;
+  return { operation: 'abort', matched: changed, changed, byState: countBy(groups) };
 }
 
 export async function bulkResubmit(deps: Deps, actor: Actor, input: z.infer<typeof BulkResubmitSchema>): Promise<BulkResult> {
