@@ -295,8 +295,9 @@ export class LocalExecutor implements Executor {
   private releaseEndedAdoptions(): void {
     for (const [id, child] of this.live) {
       if (child !== null) continue;
-      const pid = this.pidOf(id) ?? this.launchOf(id)?.pid;
-      if (existsSync(join(id, '.exit')) || pid === undefined || !pidAlive(pid, id, this.launchOf(id)?.procStart)) this.live.delete(id);
+      const launch = this.launchOf(id);
+      const pid = this.pidOf(id) ?? launch?.pid;
+      if (existsSync(join(id, '.exit')) || pid === undefined || !pidAlive(pid, id, launch?.procStart)) this.live.delete(id);
     }
   }
 
