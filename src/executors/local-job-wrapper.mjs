@@ -239,6 +239,9 @@ function take() {
   child.on('exit', (code, signal) => {
     endT = process.hrtime.bigint();
     endedAt = new Date();
+    // The server's cancel signals our whole group, so the child's exit may be seen before our own SIGTERM handler
+    // runs; the .cancel it wrote before signalling settles which it was.
+    if (!reason && existsSync(join(dir, '.cancel'))) stop('cancelled', 'cancelled');
     finish({ exitCode: code, signal });
   });
 
