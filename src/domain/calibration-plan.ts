@@ -267,6 +267,28 @@ export function planIovs(granularity: 'bucket' | 'run', scope: { exp: number; fi
   }));
 }
 
+/**
+ * The metrics a per-run candidate keeps: every top-level entry keyed by run number (`values`, `uncertainties`,
+ * `mergedRuns`, …) cut down to this run's entry, the rest as the algorithm wrote it, plus `run`. Copying the whole
+ * result into each of a bucket's 359 per-run candidates grows as runs² (cdc_dedx's `mergedRuns` alone is 250 KB per
+ * copy, 94 MB per bucket); the iteration keeps the full metrics.
+ */
+export function metricsOfRun(metrics: Readonly<Record<string, unknown>>, run: number): Record<string, unknown> {
+  const key = String(run);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(metrics)) {
+    out[k] = isRunKeyed(v) && key in v ? { [key]: v[key] } : v;
+  }
+  out.run = run;
+  return out;
+}
+
+function isRunKeyed(v: unknown): v is Record<string, unknown> {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return false;
+  const keys = Object.keys(v);
+  return keys.length > 0 && keys.every((k) => /^(0|[1-9][0-9]*)$/.test(k));
+}
+
 /** The definition's expert_config with a request's overrides on top (top-level keys replace). */
 export function mergeExpertConfig<T extends Record<string, unknown>>(defaults: T, overrides: Record<string, unknown> | null | undefined): T {
   return { ...defaults, ...(overrides ?? {}) } as T;

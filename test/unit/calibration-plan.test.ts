@@ -12,6 +12,7 @@ import {
   mergeExpertConfig,
   planBucket,
   planIovs,
+  metricsOfRun,
   selectInputs,
   type PlanFile,
   type PlanRun,
@@ -138,6 +139,30 @@ describe('outputs and helpers', () => {
       { firstExp: 12, firstRun: 8, finalExp: 12, finalRun: 10, run: 8 },
       { firstExp: 12, firstRun: 11, finalExp: -1, finalRun: -1, run: 11 },
     ]);
+  });
+
+  it('when a per-run candidate takes its metrics, then run-keyed entries keep only its run and the rest stays', () => {
+    const metrics = {
+      values: { '6': 1.01, '8': 0.99 },
+      uncertainties: { '6': 0.01, '8': 0.02 },
+      mergedRuns: { '6': [6, 7], '8': [8] },
+      hadronGain: {},
+      constants: { a: 1 },
+      runs: [6, 8],
+      nEvents: 10,
+    };
+    assert.deepEqual(metricsOfRun(metrics, 8), {
+      values: { '8': 0.99 },
+      uncertainties: { '8': 0.02 },
+      mergedRuns: { '8': [8] },
+      hadronGain: {},
+      constants: { a: 1 },
+      runs: [6, 8],
+      nEvents: 10,
+      run: 8,
+    });
+    // a map keyed by run that lacks this run is kept whole (nothing to cut it down to)
+    assert.deepEqual(metricsOfRun({ values: { '6': 1 } }, 9), { values: { '6': 1 }, run: 9 });
   });
 
   it('when a request overrides expert_config, then its keys win and the others stay', () => {

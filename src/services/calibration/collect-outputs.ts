@@ -12,7 +12,7 @@ import type { Deps } from '../../deps.ts';
 import { inTransaction } from '../../db/transaction.ts';
 import type { Prisma } from '../../db/generated/client.ts';
 import type { CalibrationDefinition } from '../../config/calibration-schema.ts';
-import { compareValues, planIovs } from '../../domain/calibration-plan.ts';
+import { compareValues, metricsOfRun, planIovs } from '../../domain/calibration-plan.ts';
 import { DomainError } from '../../domain/errors.ts';
 import { SYSTEM_ACTOR } from '../../domain/roles.ts';
 import { recordAudit } from '../audit/record-audit.ts';
@@ -85,6 +85,14 @@ export async function collectOutputs(
     const content = readJson(p.file);
     const prevContent = prev ? readJson(await conditions.payloadPath(prev.payloadId)) : null;
     const change = compareValues(numbers(content?.values), prevContent ? numbers(prevContent.values) : null, numbers(content?.uncertainties));
+    const metrics = JSON.parse(
+      JSON.stringify({
+        ...result.metrics,
+        changeVsRunning: { ...change, previousRevision: prev?.revision ?? null, previousTag: prev?.tag ?? null },
+        stoppedAtBound: input.outcome === 'stopped',
+        validationImages: images,
+      }),
+    ) as Record<string, unknown>;
     for (const iov of iovs) {
       rows.push({
         bucketId: bucket.id,
@@ -101,15 +109,7 @@ export async function collectOutputs(
         finalExp: iov.finalExp,
         finalRun: iov.finalRun,
         previousRevision: prev?.revision ?? null,
-        metrics: JSON.parse(
-          JSON.stringify({
-            ...result.metrics,
-            changeVsRunning: { ...change, previousRevision: prev?.revision ?? null, previousTag: prev?.tag ?? null },
-            stoppedAtBound: input.outcome === 'stopped',
-            validationImages: images,
-            ...(iov.run !== undefined ? { run: iov.run } : {}),
-          }),
-        ),
+        metrics: (iov.run !== undefined ? metricsOfRun(metrics, iov.run) : metrics) as Prisma.InputJsonObject,
         state: 'pending',
       });
     }

@@ -26,7 +26,12 @@ export async function syncStagingTag(deps: Deps, bucketId: number): Promise<{ ad
   } else if (state !== 'OPEN') {
     return { added: 0, removed: 0, skipped: `staging tag ${tag} is ${state}` };
   }
-  const desired = await deps.prisma.payloadCandidate.findMany({ where: { bucketId, state: { in: ['pending', 'approved'] } }, orderBy: { id: 'asc' } });
+  const desired = await deps.prisma.payloadCandidate.findMany({
+    where: { bucketId, state: { in: ['pending', 'approved'] } },
+    orderBy: { id: 'asc' },
+    // not the metrics: a bucket of per-run candidates holds hundreds of them
+    select: { id: true, calibration: true, payloadId: true, stagingIovId: true, firstExp: true, firstRun: true, finalExp: true, finalRun: true },
+  });
   const live = await conditions.liveIovs(tag);
   const claimed = new Set<number>();
   let removed = 0;
