@@ -9,7 +9,7 @@ import { jobForUnit, unitsForRun } from '../../src/domain/production-plan.ts';
 import type { NewJob } from '../../src/domain/new-job.ts';
 import { createJobs } from '../../src/services/jobs/create-jobs.ts';
 import { runJobTick } from '../../src/services/jobs/run-job-tick.ts';
-import { loadBucketUnits } from '../../src/services/production/bucket-units.ts';
+import { loadBucketUnits, productionSteps } from '../../src/services/production/bucket-units.ts';
 import { forgetPlan, planChangeMarks, unchangedSince } from '../../src/services/production/plan-change-mark.ts';
 import { runProductionTick } from '../../src/services/production/run-production-tick.ts';
 
@@ -49,7 +49,10 @@ export interface TickCosts {
  */
 export async function tickCosts(deps: Deps, bucketId: number, o: { fullPlans?: number; idleTicks?: number } = {}): Promise<TickCosts> {
   const stage = (await deps.prisma.bucket.findUniqueOrThrow({ where: { id: bucketId } })).stage;
-  const held = await deps.prisma.job.findFirstOrThrow({ where: { bucketId, state: 'succeeded' }, orderBy: { id: 'desc' } });
+  // a production job held back keeps the bucket producing (with every production job final, the first tick would move
+  // it on to produced and the others would time nothing); the bucket's last job may be a calibration's
+  const steps = productionSteps(deps).map((s) => s.name);
+  const held = await deps.prisma.job.findFirstOrThrow({ where: { bucketId, state: 'succeeded', step: { in: steps } }, orderBy: { id: 'desc' } });
   await deps.prisma.bucket.update({ where: { id: bucketId }, data: { stage: 'producing' } });
   await deps.prisma.job.update({ where: { id: held.id }, data: { state: 'created', notBefore: new Date(Date.now() + 86_400_000) } });
   try {
