@@ -91,6 +91,25 @@ test('when a running job is cancelled, then it ends as cancelled; a queued one n
   assert.equal(starts(b), 0);
 });
 
+test('when a cancel\'s SIGTERM reaches the program before the wrapper, then the job still ends as cancelled, not failed', async () => {
+  // the server signals the whole group; which of wrapper and program handles it first is up to the kernel. Here the
+  // program alone gets it, after the .cancel the server writes before signalling: the order that used to read as a
+  // failure ("signal SIGTERM", reason exit)
+  const ex = new LocalExecutor({ concurrency: 1 });
+  const [id] = await ex.submit([spec(['--sleep-s', '30'])]);
+  await waitFor('a to run', async () => (await ex.poll([id])).get(id)!.state === 'running');
+  const wrapper = Number(readFileSync(join(id, '.pid'), 'utf8'));
+  const program = await waitFor('the program process', () => {
+    const kids = readFileSync(`/proc/${wrapper}/task/${wrapper}/children`, 'utf8').trim();
+    return kids ? Number(kids.split(/\s+/)[0]) : undefined;
+  });
+  writeFileSync(join(id, '.cancel'), new Date().toISOString());
+  process.kill(program, 'SIGTERM');
+  const s = await final(ex, id);
+  assert.equal(s.state, 'cancelled', JSON.stringify(s));
+  assert.match(readFileSync(join(id, '.exit'), 'utf8'), /"reason":"cancelled"/);
+});
+
 test('when a job runs past its time limit, then it is stopped with reason timeout', async () => {
   const ex = new LocalExecutor({ concurrency: 1 });
   const [id] = await ex.submit([spec(['--sleep-s', '30'], { timeLimitS: 1 })]);
