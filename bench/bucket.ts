@@ -46,6 +46,7 @@ import { runCompleteness } from '../src/services/production/completeness.ts';
 import { freshPostgres } from './support/fresh-postgres.ts';
 import { noopExecutor } from './support/noop-executor.ts';
 import { syntheticBucket, tickCosts } from './support/tick-costs.ts';
+import { RESULTS_DIR, writeResult } from './support/write-result.ts';
 
 const EXP = 8;
 const FIRST = 1700;
@@ -191,12 +192,12 @@ export async function main(args: string[]): Promise<void> {
   if (po >= 0) {
     const [url, home] = [args[po + 1], args[po + 2]];
     const planning = await planningCosts(url, home, join(home, 'production.yaml'));
-    const file = join(ROOT_DIR, 'bench', 'results', 'bucket.json');
+    const file = join(RESULTS_DIR, 'bucket.json');
     const result = JSON.parse(readFileSync(file, 'utf8'));
     result.planning = { measured: new Date().toISOString(), load: loadavg().map((x) => round(x, 1)), bucket7: planning.bucket7, synthetic: { jobs: planning.synthetic.jobs, ...planning.synthetic.costs, target_idle_ms: 50 } };
     result.replay.wasted_jobs = planning.failedInput - result.input.corrupt_files;
     result.replay.cancelled_readers = planning.cancelledInput;
-    writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+    writeResult('bucket.json', result);
     console.log(JSON.stringify(result.planning, null, 2));
     return;
   }
@@ -334,9 +335,7 @@ export async function main(args: string[]): Promise<void> {
       planning: planning ? { bucket7: planning.bucket7, synthetic: { jobs: planning.synthetic.jobs, ...planning.synthetic.costs, target_idle_ms: 50 } } : null,
     };
     // a scaled replay writes beside the full one, so bench/results/bucket.json stays the bucket-7-sized answer
-    const out = join(ROOT_DIR, 'bench', 'results', fullRun ? 'bucket.json' : `bucket-${runs.length}runs.json`);
-    mkdirSync(join(ROOT_DIR, 'bench', 'results'), { recursive: true });
-    writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+    const out = writeResult(fullRun ? 'bucket.json' : `bucket-${runs.length}runs.json`, result);
     log(`wrote ${out}`);
     console.log(JSON.stringify(result.replay, null, 2), JSON.stringify(result.planning, null, 2));
   } finally {

@@ -15,12 +15,13 @@
  * src/ it replaced (readdir of every directory, stat of every file), as its peer.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT_DIR } from '../src/db/paths.ts';
 import { stampIsFresh } from '../scripts/build-stamp.mjs';
+import { writeResult } from './support/write-result.ts';
 
 const BIN = join(ROOT_DIR, 'bin', 'calibloop.js');
 const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
@@ -142,7 +143,7 @@ export async function main(args: string[]): Promise<void> {
       freshness_check_ms: freshnessChecks(Math.max(25, repeat * 5)),
       targets: { help_s: 0.3, tag_list_s: 0.5, note: 'on an idle machine; on a loaded one read the ratios to node_floor and the CPU seconds' },
     };
-    writeFileSync(join(ROOT_DIR, 'bench', 'results', 'cli.json'), JSON.stringify(result, null, 2) + '\n');
+    writeResult('cli.json', result);
     console.log(JSON.stringify(result, null, 2));
   } finally {
     server.kill('SIGTERM');

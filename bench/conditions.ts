@@ -15,7 +15,7 @@
  * unless --keep; it is named after DATABASE_URL's database when that starts with "calibloop"), else embedded PGlite
  * in memory. Writes bench/results/conditions.json (PostgreSQL) or bench/results/conditions-pglite.json.
  */
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -37,6 +37,7 @@ import { conditionsCache } from '../src/services/conditions/support/resolution-c
 import { encodeIovPayloads } from '../src/http/v2/iov-payloads.ts';
 import { FILES_PATH } from '../src/http/v2/belle2-json.ts';
 import { PUBLISHED_MAX_AGE_S } from '../src/http/routes/conditions-common.ts';
+import { writeResult } from './support/write-result.ts';
 
 const NAMES = 1000;
 const PER_NAME = 100;
@@ -315,9 +316,7 @@ export async function main(args: string[]): Promise<void> {
     loadavg_at_start: startLoad,
     command: `${base ? 'DATABASE_URL=postgresql://root@127.0.0.1:5432/calibloop_i11 ' : ''}npm run bench -- conditions`,
   };
-  mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-  const file = new URL(`./results/${db.kind === 'postgres' ? 'conditions.json' : 'conditions-pglite.json'}`, import.meta.url);
-  writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
-  log(`wrote ${file.pathname}`);
+  const file = writeResult(db.kind === 'postgres' ? 'conditions.json' : 'conditions-pglite.json', out);
+  log(`wrote ${file}`);
   process.stdout.write(JSON.stringify(out, null, 2) + '\n');
 }

@@ -5,7 +5,7 @@
  * its data is on screen). Peers in the same run: the shell alone (a route that fetches nothing) and the API calls the
  * pages make, timed from Node. Target: ≤ 1 s each. Writes bench/results/dashboard.json.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadAppConfig } from '../src/config/app-config.ts';
@@ -18,6 +18,7 @@ import { SYSTEM_ACTOR } from '../src/domain/roles.ts';
 import type { Deps } from '../src/deps.ts';
 import { freshPostgres } from './support/fresh-postgres.ts';
 import { launchChromium } from '../test/browser/chromium.ts';
+import { writeResult } from './support/write-result.ts';
 
 const RUNS = 359;
 const FIRST_RUN = 1001;
@@ -165,7 +166,7 @@ export async function main(args: string[]): Promise<void> {
       },
       withinTarget: [overview.firstRenderMs, overview.dataMs, bucketPage.firstRenderMs, bucketPage.dataMs].every((x) => x <= 1000),
     };
-    writeFileSync(join(import.meta.dirname, 'results', 'dashboard.json'), JSON.stringify(result, null, 2) + '\n');
+    writeResult('dashboard.json', result);
     log(`wrote bench/results/dashboard.json (within target: ${result.withinTarget})`);
   } finally {
     await browser.close();

@@ -15,7 +15,7 @@
  * Database: PostgreSQL when DATABASE_URL is set (a fresh database, dropped afterwards unless --keep) →
  * bench/results/idle-tick.json; else embedded PGlite in memory → bench/results/idle-tick-pglite.json.
  */
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadAppConfig } from '../src/config/app-config.ts';
@@ -27,6 +27,7 @@ import { ROOT_DIR } from '../src/db/paths.ts';
 import { freshPostgres } from './support/fresh-postgres.ts';
 import { noopExecutor } from './support/noop-executor.ts';
 import { syntheticBucket, tickCosts } from './support/tick-costs.ts';
+import { writeResult } from './support/write-result.ts';
 
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 const log = (m: string) => process.stderr.write(`[bench idle-tick] ${m}\n`);
@@ -65,10 +66,7 @@ export async function main(args: string[]): Promise<void> {
       ...costs,
       targets: { idle_total_ms: '<= 50 (median, 100k-job bucket)', replanned_after_change: 'true' },
     };
-    const dir = join(ROOT_DIR, 'bench', 'results');
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, db.kind === 'postgres' ? 'idle-tick.json' : 'idle-tick-pglite.json');
-    writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+    const file = writeResult(db.kind === 'postgres' ? 'idle-tick.json' : 'idle-tick-pglite.json', result);
     process.stdout.write(JSON.stringify(result, null, 2) + '\n');
     log(`wrote ${file}`);
   } finally {

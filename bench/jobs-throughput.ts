@@ -28,19 +28,19 @@
  *   `node -e 0` — the spawn ceiling and the cost pre-forking takes off the critical path.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { loadAppConfig } from '../src/config/app-config.ts';
 import { createDeps } from '../src/bootstrap.ts';
 import { openDatabase } from '../src/db/database.ts';
-import { ROOT_DIR } from '../src/db/paths.ts';
 import { createLogger } from '../src/observability/logger.ts';
 import { startServer } from '../src/server.ts';
 import { createJobs } from '../src/services/jobs/create-jobs.ts';
 import { createLocalExecutor } from '../src/executors/local-executor.ts';
 import { freshPostgres } from './support/fresh-postgres.ts';
+import { RESULTS_DIR, writeResult } from './support/write-result.ts';
 
 export interface ThroughputOptions {
   jobs?: number;
@@ -213,10 +213,11 @@ export async function main(args: string[]): Promise<void> {
   };
   const r = await localExecutorThroughput({ baseUrl: process.env.DATABASE_URL, jobs: arg('--jobs'), jobSeconds: arg('--seconds') });
   process.stdout.write(JSON.stringify(r, null, 2) + '\n');
-  const file = join(ROOT_DIR, 'bench', 'results', process.env.DATABASE_URL ? 'jobs.json' : 'jobs-pglite.json');
+  const name = process.env.DATABASE_URL ? 'jobs.json' : 'jobs-pglite.json';
+  const file = join(RESULTS_DIR, name);
   const all = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : { benchmark: 'jobs', command: 'npm run bench -- jobs' };
   all.local_executor = r;
   all.note_merged = `local_executor from \`npm run bench -- jobs-local\` (${r.date}); the rest from the run of ${all.date ?? 'never'}`;
-  writeFileSync(file, JSON.stringify(all, null, 2) + '\n');
+  writeResult(name, all);
   process.stderr.write(`[bench jobs-local] wrote ${file}\n`);
 }

@@ -24,7 +24,7 @@
  * Database: PostgreSQL when DATABASE_URL is set (a fresh database, dropped afterwards unless --keep) → bench/results/
  * jobs.json; else embedded PGlite in memory → bench/results/jobs-pglite.json.
  */
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -46,6 +46,7 @@ import { freshPostgres } from './support/fresh-postgres.ts';
 import { noopExecutor } from './support/noop-executor.ts';
 import { localExecutorThroughput } from './jobs-throughput.ts';
 import { compareWithPgBoss } from './jobs-peer.ts';
+import { writeResult } from './support/write-result.ts';
 
 const RUNS = 2000;
 const FILES_PER_RUN = 12;
@@ -206,10 +207,7 @@ export async function main(args: string[]): Promise<void> {
     // end-to-end local-executor throughput through the real engine and wrapper (bench/jobs-throughput.ts)
     log('local executor throughput (real engine, wrapper, sleep jobs)');
     Object.assign(result, { local_executor: await localExecutorThroughput({ baseUrl: pgBase }) });
-    const dir = join(ROOT_DIR, 'bench', 'results');
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, db.kind === 'postgres' ? 'jobs.json' : 'jobs-pglite.json');
-    writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+    const file = writeResult(db.kind === 'postgres' ? 'jobs.json' : 'jobs-pglite.json', result);
     process.stdout.write(JSON.stringify(result, null, 2) + '\n');
     log(`wrote ${file}`);
   } finally {

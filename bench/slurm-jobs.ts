@@ -11,12 +11,13 @@
  * separately as submit_to_completed_jobs_per_s (the poll that first saw each job finished).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ExecutorStatus, JobSpec } from '../src/executors/executor.ts';
 import { SlurmExecutor } from '../src/executors/slurm-executor.ts';
+import { writeResult } from './support/write-result.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const TERMINAL = new Set(['succeeded', 'failed', 'cancelled', 'lost']);
@@ -128,9 +129,7 @@ export async function main(args: string[]): Promise<void> {
     states: Object.fromEntries(states),
     poll_ms: { count: pollMs.length, p50: percentile(pollMs, 50), max: Math.max(...pollMs), first_for_all_jobs: pollMs[0] },
   };
-  const out = resolve(HERE, 'results', 'slurm.json');
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+  const out = writeResult('slurm.json', result);
   console.log(JSON.stringify(result, null, 2));
   console.error(`wrote ${out}`);
   if (!keep) rmSync(base, { recursive: true, force: true });
