@@ -8,7 +8,8 @@
  *   fields as pg-boss `data`). Every round uses new keys; after each calibloop round the same keys are registered
  *   again and must create nothing (the guarantee is kept while measuring).
  * - cancellation: calibloop's bulk abort of 10,000 jobs selected by run range (one atomic state change; audit in the
- *   same transaction) against `boss.cancel` of 10,000 job ids.
+ *   same transaction) against `boss.cancel` of the ids of the same 10,000 jobs in pg-boss (this round's jobs of the
+ *   same runs, so both sides change rows of the same age), three pairs per round in alternating order.
  *
  * Ratios are taken round by round (the two sides of a round ran back to back, under the same load) and the median of
  * the rounds is reported: `register_ratio` = calibloop's rate / pg-boss's rate (≥ 1.0 is the target), `abort_ratio` =
@@ -24,6 +25,8 @@ import { bulkAbort } from '../src/services/jobs/bulk-jobs.ts';
 const QUEUE = 'bench_registration';
 const BOSS_BATCH = 5000;
 const ABORT_JOBS = 10_000;
+/** abort pairs per round: each round's 100,000 jobs hold ten disjoint 10,000-job run ranges */
+const ABORTS_PER_ROUND = 3;
 
 const seconds = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e9;
 const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
@@ -112,26 +115,33 @@ export async function compareWithPgBoss(input: PeerInput): Promise<PeerResult> {
       reregisterCreated += again.created;
       log(`round ${r}: register calibloop ${ours.at(-1)}/s, pg-boss ${theirs.at(-1)}/s (re-register created ${again.created})`);
 
-      // cancellation of 10,000 waiting jobs on each side: calibloop by run range, pg-boss by id
+      // cancellation of 10,000 waiting jobs on each side, ABORTS_PER_ROUND times: the same logical jobs (this round's,
+      // of the same 200 runs) on both sides, so both cancel rows registered moments ago; the ids pg-boss cancels are
+      // looked up before its clock starts, as a caller of boss.cancel holds them
       const perRun = jobs.filter((j) => j.run === jobs[0]!.run).length;
-      const lastRun = firstRun + span * r + Math.ceil(ABORT_JOBS / perRun) - 1;
-      const fromRun = firstRun + span * r;
-      const ids = (await deps.prisma.$queryRawUnsafe<Array<{ id: string }>>(
-        `SELECT id::text FROM pgboss_bench.job WHERE name = $1 AND state = 'created' LIMIT ${ABORT_JOBS}`,
-        QUEUE,
-      )).map((x) => x.id);
-      for (const who of order) {
-        const t0 = process.hrtime.bigint();
-        if (who === 'calibloop') {
-          const ab = await bulkAbort(deps, SYSTEM_ACTOR, { filter: { bucket: input.bucketName, runFrom: fromRun, runTo: lastRun }, reason: 'bench' });
-          ourAbort.push(seconds(t0));
-          if (ab.changed < ABORT_JOBS) throw new Error(`round ${r}: calibloop aborted ${ab.changed}`);
-        } else {
-          await boss.cancel(QUEUE, ids);
-          theirCancel.push(seconds(t0));
+      const runsPerAbort = Math.ceil(ABORT_JOBS / perRun);
+      for (let a = 0; a < ABORTS_PER_ROUND; a++) {
+        const fromRun = firstRun + span * r + a * runsPerAbort;
+        const lastRun = fromRun + runsPerAbort - 1;
+        const ids = (await deps.prisma.$queryRawUnsafe<Array<{ id: string }>>(
+          `SELECT id::text FROM pgboss_bench.job WHERE name = $1 AND state = 'created' AND data->>'idempotencyKey' LIKE $2
+             AND (data->>'run')::int BETWEEN $3 AND $4`,
+          QUEUE, `peer${r}/%`, fromRun, lastRun,
+        )).map((x) => x.id);
+        const pairOrder = (r + a) % 2 ? ['calibloop', 'pgboss'] : ['pgboss', 'calibloop'];
+        for (const who of pairOrder) {
+          const t0 = process.hrtime.bigint();
+          if (who === 'calibloop') {
+            const ab = await bulkAbort(deps, SYSTEM_ACTOR, { filter: { bucket: input.bucketName, runFrom: fromRun, runTo: lastRun }, reason: 'bench' });
+            ourAbort.push(seconds(t0));
+            if (ab.changed !== ids.length) throw new Error(`round ${r}: calibloop aborted ${ab.changed}, pg-boss has ${ids.length} of the same jobs`);
+          } else {
+            await boss.cancel(QUEUE, ids);
+            theirCancel.push(seconds(t0));
+          }
         }
+        log(`round ${r}.${a}: abort of ${ids.length} calibloop ${ourAbort.at(-1)!.toFixed(3)} s, pg-boss cancel ${theirCancel.at(-1)!.toFixed(3)} s`);
       }
-      log(`round ${r}: abort calibloop ${ourAbort.at(-1)!.toFixed(3)} s, pg-boss cancel ${theirCancel.at(-1)!.toFixed(3)} s`);
     }
   } finally {
     await boss.stop({ graceful: false, wait: true });

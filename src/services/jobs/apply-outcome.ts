@@ -167,7 +167,7 @@ export async function applyOutcome(deps: Deps, job: ActiveJob, status: ExecutorS
     });
     if (errorClass === 'input') {
       flagged = await flagInputError(tx, { jobId: job.id, step: job.step, inputs: job.inputs, message, at: now });
-      siblings = await cancelJobsReading(tx, { jobId: job.id, step: job.step, files: flagged, at: now });
+      siblings = await cancelJobsReading(tx, { jobId: job.id, bucketId: job.bucketId, step: job.step, files: flagged, at: now });
     }
     return t;
   });

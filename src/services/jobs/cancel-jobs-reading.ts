@@ -8,6 +8,7 @@
 import type { Deps } from '../../deps.ts';
 import { coerceError } from '../../domain/errors.ts';
 import type { Db } from '../../db/transaction.ts';
+import { Prisma } from '../../db/generated/client.ts';
 import { emitBulkTransition } from './job-transition.ts';
 import { cancelledReaderMessage } from '../../domain/input-blame.ts';
 
@@ -15,14 +16,18 @@ export interface CancelledSiblings {
   moved: Array<{ id: number; step: string; old: string; executorJobId: string | null; executor: string | null }>;
 }
 
-export async function cancelJobsReading(db: Db, f: { jobId: number; step: string; files: readonly string[]; at: Date }): Promise<CancelledSiblings> {
+export async function cancelJobsReading(db: Db, f: { jobId: number; bucketId: number | null; step: string; files: readonly string[]; at: Date }): Promise<CancelledSiblings> {
   if (f.files.length === 0) return { moved: [] };
+  // a raw file is one run's, and every job of a run carries its bucket: the bucket's waiting jobs (Job_pending_idx),
+  // not every waiting job there is
+  const inBucket = f.bucketId === null ? Prisma.empty : Prisma.sql`AND "bucketId" = ${f.bucketId}`;
   const reason = cancelledReaderMessage(f.files, f.step, f.jobId);
   const moved = await db.$queryRaw<CancelledSiblings['moved']>`
     UPDATE "Job" j SET state = 'cancelled', "errorClass" = 'input', "errorMessage" = ${reason}, "finishedAt" = ${f.at}::timestamp(3),
       "notBefore" = NULL, "updatedAt" = ${f.at}::timestamp(3)
     FROM (SELECT id, state AS old FROM "Job"
           WHERE state IN ('created', 'submitted') AND "startedAt" IS NULL AND id <> ${f.jobId}
+            ${inBucket}
             AND inputs ?| ${[...f.files]}::text[]
           FOR UPDATE) o
     WHERE j.id = o.id AND j.state = o.old

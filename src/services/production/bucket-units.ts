@@ -35,9 +35,11 @@ export async function loadBucketUnits(
   const derived = steps.filter((s) => s.input !== 'raw');
   const select = { id: true, idempotencyKey: true, state: true, attempts: true, errorClass: true, errorMessage: true, run: true } as const;
   // a derived job's planned inputs tell whether its output is stale; raw-step jobs do not need them
+  // every job of a bucket's run carries the bucket's id (campaign jobs too): (bucket, exp, run, step) is the index
+  const jobsInRuns = { bucketId: bucket.id, ...inRuns };
   const [rawJobs, derivedJobs] = await Promise.all([
-    prisma.job.findMany({ where: { ...inRuns, step: { in: steps.filter((s) => s.input === 'raw').map((s) => s.name) } }, select }),
-    derived.length ? prisma.job.findMany({ where: { ...inRuns, step: { in: derived.map((s) => s.name) } }, select: { ...select, inputs: true } }) : [],
+    prisma.job.findMany({ where: { ...jobsInRuns, step: { in: steps.filter((s) => s.input === 'raw').map((s) => s.name) } }, select }),
+    derived.length ? prisma.job.findMany({ where: { ...jobsInRuns, step: { in: derived.map((s) => s.name) } }, select: { ...select, inputs: true } }) : [],
   ]);
   const jobsByRun = new Map<number, Map<string, KnownJob>>();
   const add = (j: (typeof rawJobs)[number], inputs?: unknown) => {
