@@ -56,11 +56,18 @@ export async function inTransaction<T>(
   opts: TransactionOptions = {},
 ): Promise<T> {
   if (opts.tx) return fn(opts.tx);
-  const attempts = opts.attempts ?? 8;
+  // maxWait is generous: with PGlite (one connection) or a saturated pool, transactions queue for their turn.
+  return retryingConflicts(deps, () => deps.prisma.$transaction(fn, { maxWait: 120_000, timeout: opts.timeoutMs ?? 60_000 }), opts.attempts);
+}
+
+/**
+ * Runs `run` (a transaction, or one statement that is a transaction by itself) again after a bounded, jittered backoff
+ * when the database reports that it lost a race; anything else is thrown at once.
+ */
+export async function retryingConflicts<T>(deps: { logger?: Logger }, run: () => Promise<T>, attempts = 8): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      // maxWait is generous: with PGlite (one connection) or a saturated pool, transactions queue for their turn.
-      return await deps.prisma.$transaction(fn, { maxWait: 120_000, timeout: opts.timeoutMs ?? 60_000 });
+      return await run();
     } catch (e) {
       if (attempt >= attempts || !isRetryableDbError(e)) throw e;
       const backoff = Math.min(1000, 10 * 2 ** attempt) * (0.5 + Math.random());

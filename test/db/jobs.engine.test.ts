@@ -12,6 +12,8 @@ import { bulkAbort } from '../../src/services/jobs/bulk-jobs.ts';
 import { SYSTEM_ACTOR } from '../../src/domain/roles.ts';
 import type { NewJob } from '../../src/domain/new-job.ts';
 import { productionEnv, TOOLKIT, waitFor, type ProductionTestEnv } from '../helpers/production-support.ts';
+import { createTestDatabase, usingPostgres } from '../helpers/db.ts';
+import pg from 'pg';
 
 let env: ProductionTestEnv;
 before(async () => {
@@ -227,3 +229,33 @@ function noopExecutor(name: string) {
     async close() {},
   };
 }
+
+test('when a job moves while a bulk abort is waiting for its row, then the abort leaves that job alone and cancels the rest', { skip: !usingPostgres && 'PostgreSQL only: PGlite runs one transaction at a time' }, async () => {
+  const db = await createTestDatabase();
+  const own = await productionEnv({ db });
+  const other = new pg.Client({ connectionString: db.url });
+  await other.connect();
+  try {
+    const specs = [1, 2, 3, 4, 5].map((run) => ({ idempotencyKey: `abort-race/${run}`, step: 'abort-race', exp: 78, run, command: ['true'] }));
+    await createJobs(own.deps, specs);
+    // another transaction moves job 3 on and holds its row until told to commit
+    await other.query('BEGIN');
+    await other.query(`UPDATE "Job" SET state = 'submitted', attempts = attempts + 1 WHERE "idempotencyKey" = 'abort-race/3'`);
+    const abort = bulkAbort(own.deps, SYSTEM_ACTOR, { filter: { exp: 78, step: ['abort-race'] }, reason: 'race' });
+    await waitFor('the abort to wait for the row lock', async () => {
+      const r = await other.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
+      return r.rows[0].n > 0;
+    }, { timeoutMs: 10_000, intervalMs: 20 });
+    await other.query('COMMIT');
+    const r = await abort;
+    assert.deepEqual(r, { operation: 'abort', matched: 4, changed: 4, byState: { created: 4 } });
+    const states = await own.deps.prisma.job.findMany({ where: { step: 'abort-race' }, orderBy: { run: 'asc' }, select: { run: true, state: true } });
+    assert.deepEqual(states.map((j) => `${j.run}:${j.state}`), ['1:cancelled', '2:cancelled', '3:submitted', '4:cancelled', '5:cancelled']);
+    const audit = await own.deps.prisma.auditEvent.findMany({ where: { action: 'job.abort' } });
+    assert.deepEqual(audit.map((a) => a.summary), ['aborted 4 job(s): race']);
+  } finally {
+    await other.end();
+    await own.close();
+    await db.close();
+  }
+});

@@ -91,8 +91,16 @@ test('when bulk operations are requested, then each is one request over the sele
   assert.equal(skim.states.cancelled, 10);
   assert.equal(skim.states.created, 30);
   assert.equal(skim.percent.cancelled, 25);
-  const audit = await app.deps.prisma.auditEvent.findMany({ where: { action: { in: ['job.abort', 'job.resubmit', 'job.priority'] } } });
+  const audit = await app.deps.prisma.auditEvent.findMany({ where: { action: { in: ['job.abort', 'job.resubmit', 'job.priority'] } }, orderBy: { id: 'asc' } });
   assert.equal(audit.length, 4);
+  // the abort's event is written by its own statement: the same fields as every other event
+  const [first, second] = audit.filter((a) => a.action === 'job.abort');
+  assert.deepEqual(
+    { role: first!.role, targetType: first!.targetType, targetId: first!.targetId, summary: first!.summary, details: first!.details },
+    { role: 'data_production_manager', targetType: 'jobs', targetId: 'e12_bucket1', summary: 'aborted 20 job(s): wrong inputs', details: { filter: { bucket: 'e12_bucket1', runFrom: 2, runTo: 3 }, byState: { created: 20 } } },
+  );
+  assert.match(first!.actor, /^data-production-manager/);
+  assert.deepEqual({ summary: second!.summary, details: second!.details }, { summary: 'aborted 0 job(s)', details: { filter: { bucket: 'e12_bucket1', runFrom: 2, runTo: 3 }, byState: {} } });
   const job = await app.as(expert).get(`/jobs/${listed.data.jobs[0].id}`);
   assert.equal(job.status, 200);
   assert.equal(job.data.bucket, 'e12_bucket1');

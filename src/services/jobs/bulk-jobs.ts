@@ -11,11 +11,11 @@ import { mayMoveTo } from './sql/state-guard.ts';
 import type { Actor } from '../../domain/roles.ts';
 import { coerceError } from '../../domain/errors.ts';
 import { ABORTABLE_JOB_STATES, RESUBMITTABLE_JOB_STATES, type JobState } from '../../domain/job-states.ts';
-import { recordAudit } from '../audit/record-audit.ts';
+import { auditInsertSql, recordAudit } from '../audit/record-audit.ts';
 import { transitionBucket } from '../buckets/transition-bucket.ts';
 import { assertNarrowed, jobFilterSql, JobFilterSchema, type JobFilter } from './job-filter.ts';
 import { emitBulkTransition } from './job-transition.ts';
-import { inTransaction } from '../../db/transaction.ts';
+import { inTransaction, retryingConflicts } from '../../db/transaction.ts';
 
 export const BulkAbortSchema = z.strictObject({ filter: JobFilterSchema, reason: z.string().max(500).optional() });
 export const BulkResubmitSchema = z.strictObject({
@@ -45,39 +45,46 @@ function countBy(rows: Array<{ old: string; n?: number }>): Record<string, numbe
 }
 
 /**
- * One UPDATE moves every selected job to cancelled, atomically. No row lock is taken first: `j.state = o.old` is the
+ * One statement moves every selected job to cancelled and writes the audit event, atomically: a statement is a
+ * transaction by itself, so there is no BEGIN/COMMIT round trip and no separate audit write (together about 4 ms, the
+ * gap to pg-boss's cancel in `npm run bench -- jobs`). No row lock is taken first: `j.state = o.old` is the
  * compare-and-set (a job that moved meanwhile is re-checked by PostgreSQL and left alone), and locking 10,000 rows
- * before updating them writes each row twice.
+ * before updating them writes each row twice. The rows are found again by their ctid, read in the same statement and
+ * so under the same snapshot: no primary-key lookup per row (about 4 ms of 10,000). A row another transaction changed
+ * meanwhile is followed to its newest version by PostgreSQL and re-checked against `j.state = o.old`, exactly as with
+ * a join by id. The executor is asked to cancel the submitted and running ones after the commit.
  */
 export async function bulkAbort(deps: Deps, actor: Actor, input: { filter: JobFilter; reason?: string }): Promise<BulkResult> {
   assertNarrowed(input.filter);
   const where = await jobFilterSql(deps, input.filter);
   const now = deps.clock.now();
+  const reason = input.reason ? `: ${input.reason}` : '';
+  const audit = auditInsertSql(actor, {
+    action: 'job.abort',
+    targetType: 'jobs',
+    targetId: input.filter.bucket ?? input.filter.step?.join(',') ?? 'selection',
+    summary: Prisma.sql`'aborted ' || (SELECT coalesce(sum(n), 0) FROM g) || ${` job(s)${reason}`}`,
+    details: Prisma.sql`jsonb_build_object('filter', ${JSON.stringify(input.filter)}::jsonb,
+      'byState', (SELECT coalesce(jsonb_object_agg(old, n), '{}'::jsonb) FROM (SELECT old, sum(n)::int AS n FROM g GROUP BY old) s))`,
+    at: now,
+  });
   // the moved rows come back grouped by (step, old state), with only the executor ids to cancel: 10,000 single rows
   // through the driver cost more than the UPDATE itself
-  const groups = await inTransaction(deps, async (tx) => {
-    const moved = await tx.$queryRaw<Array<{ step: string; old: string; n: number; atExecutor: string[] }>>`
-      WITH o AS MATERIALIZED (SELECT id, state AS old FROM "Job" WHERE ${where} AND ${mayMoveTo('cancelled', { among: ABORTABLE_JOB_STATES })}),
-      m AS (
-        UPDATE "Job" j SET state = 'cancelled', "finishedAt" = ${now}::timestamp(3), "notBefore" = NULL, "updatedAt" = ${now}::timestamp(3),
-          "errorMessage" = ${`aborted by ${actor.user}${input.reason ? `: ${input.reason}` : ''}`}
-        FROM o
-        WHERE j.id = o.id AND j.state = o.old
-        RETURNING j.step, o.old, j."executorJobId", j.executor)
+  const groups = await retryingConflicts(deps, () => deps.prisma.$queryRaw<Array<{ step: string; old: string; n: number; atExecutor: string[] }>>`
+    WITH o AS MATERIALIZED (SELECT ctid AS t, state AS old FROM "Job" WHERE ${where} AND ${mayMoveTo('cancelled', { among: ABORTABLE_JOB_STATES })}),
+    m AS (
+      UPDATE "Job" j SET state = 'cancelled', "finishedAt" = ${now}::timestamp(3), "notBefore" = NULL, "updatedAt" = ${now}::timestamp(3),
+        "errorMessage" = ${`aborted by ${actor.user}${reason}`}
+      FROM o
+      WHERE j.ctid = o.t AND j.state = o.old
+      RETURNING j.step, o.old, j."executorJobId", j.executor),
+    g AS (
       SELECT step, old, count(*)::int AS n,
         coalesce(array_agg("executorJobId") FILTER (WHERE old IN ('submitted', 'running') AND "executorJobId" IS NOT NULL
           AND executor = ${deps.executor.name}), '{}') AS "atExecutor"
-      FROM m GROUP BY step, old`;
-    await recordAudit(tx, actor, {
-      action: 'job.abort',
-      targetType: 'jobs',
-      targetId: input.filter.bucket ?? input.filter.step?.join(',') ?? 'selection',
-      summary: `aborted ${sumOf(moved)} job(s)${input.reason ? `: ${input.reason}` : ''}`,
-      details: { filter: input.filter, byState: countBy(moved) },
-      at: now,
-    });
-    return moved;
-  }, { timeoutMs: 120_000 });
+      FROM m GROUP BY step, old),
+    a AS (${audit})
+    SELECT step, old, n, "atExecutor" FROM g`);
   const changed = sumOf(groups);
   emitBulkTransition(deps, { operation: 'abort', to: 'cancelled', actor: actor.user, filter: input.filter, moved: groups.map((g) => ({ step: g.step, from: g.old, n: g.n })) });
   const atExecutor = groups.flatMap((g) => g.atExecutor);
