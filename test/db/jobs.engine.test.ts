@@ -230,7 +230,7 @@ function noopExecutor(name: string) {
   };
 }
 
-test('when a job moves while a bulk abort is waiting for its row, then the abort leaves that job alone and cancels the rest', { skip: !usingPostgres && 'PostgreSQL only: PGlite runs one transaction at a time' }, async () => {
+test('when jobs change while a bulk abort waits for their rows, then a job that moved on is left alone and one whose state stayed is cancelled', { skip: !usingPostgres && 'PostgreSQL only: PGlite runs one transaction at a time' }, async () => {
   const db = await createTestDatabase();
   const own = await productionEnv({ db });
   const other = new pg.Client({ connectionString: db.url });
@@ -238,9 +238,10 @@ test('when a job moves while a bulk abort is waiting for its row, then the abort
   try {
     const specs = [1, 2, 3, 4, 5].map((run) => ({ idempotencyKey: `abort-race/${run}`, step: 'abort-race', exp: 78, run, command: ['true'] }));
     await createJobs(own.deps, specs);
-    // another transaction moves job 3 on and holds its row until told to commit
+    // another transaction moves job 3 on, touches only job 4's heartbeat, and holds both rows until told to commit
     await other.query('BEGIN');
     await other.query(`UPDATE "Job" SET state = 'submitted', attempts = attempts + 1 WHERE "idempotencyKey" = 'abort-race/3'`);
+    await other.query(`UPDATE "Job" SET "heartbeatAt" = now() WHERE "idempotencyKey" = 'abort-race/4'`);
     const abort = bulkAbort(own.deps, SYSTEM_ACTOR, { filter: { exp: 78, step: ['abort-race'] }, reason: 'race' });
     await waitFor('the abort to wait for the row lock', async () => {
       const r = await other.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);

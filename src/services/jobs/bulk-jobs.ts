@@ -49,10 +49,10 @@ function countBy(rows: Array<{ old: string; n?: number }>): Record<string, numbe
  * transaction by itself, so there is no BEGIN/COMMIT round trip and no separate audit write (together about 4 ms, the
  * gap to pg-boss's cancel in `npm run bench -- jobs`). No row lock is taken first: `j.state = o.old` is the
  * compare-and-set (a job that moved meanwhile is re-checked by PostgreSQL and left alone), and locking 10,000 rows
- * before updating them writes each row twice. The rows are found again by their ctid, read in the same statement and
- * so under the same snapshot: no primary-key lookup per row (about 4 ms of 10,000). A row another transaction changed
- * meanwhile is followed to its newest version by PostgreSQL and re-checked against `j.state = o.old`, exactly as with
- * a join by id. The executor is asked to cancel the submitted and running ones after the commit.
+ * before updating them writes each row twice. The rows are joined again by id, not by ctid (which would save a
+ * primary-key lookup per row, about 4 ms of 10,000): a row another transaction updated meanwhile is followed to its
+ * newest version and re-checked, and a ctid join would skip it even when only its heartbeat moved, leaving a running
+ * job running. The executor is asked to cancel the submitted and running ones after the commit.
  */
 export async function bulkAbort(deps: Deps, actor: Actor, input: { filter: JobFilter; reason?: string }): Promise<BulkResult> {
   assertNarrowed(input.filter);
@@ -71,12 +71,12 @@ export async function bulkAbort(deps: Deps, actor: Actor, input: { filter: JobFi
   // the moved rows come back grouped by (step, old state), with only the executor ids to cancel: 10,000 single rows
   // through the driver cost more than the UPDATE itself
   const groups = await retryingConflicts(deps, () => deps.prisma.$queryRaw<Array<{ step: string; old: string; n: number; atExecutor: string[] }>>`
-    WITH o AS MATERIALIZED (SELECT ctid AS t, state AS old FROM "Job" WHERE ${where} AND ${mayMoveTo('cancelled', { among: ABORTABLE_JOB_STATES })}),
+    WITH o AS MATERIALIZED (SELECT id, state AS old FROM "Job" WHERE ${where} AND ${mayMoveTo('cancelled', { among: ABORTABLE_JOB_STATES })}),
     m AS (
       UPDATE "Job" j SET state = 'cancelled', "finishedAt" = ${now}::timestamp(3), "notBefore" = NULL, "updatedAt" = ${now}::timestamp(3),
         "errorMessage" = ${`aborted by ${actor.user}${reason}`}
       FROM o
-      WHERE j.ctid = o.t AND j.state = o.old
+      WHERE j.id = o.id AND j.state = o.old
       RETURNING j.step, o.old, j."executorJobId", j.executor),
     g AS (
       SELECT step, old, count(*)::int AS n,
